@@ -1,0 +1,372 @@
+//! Configuration: `config/default.toml` (embedded) → `--config FILE` →
+//! `WARTA__SECTION__KEY` environment variables, deserialized into [`RawConfig`]
+//! and validated into [`Settings`].
+//!
+//! Validation collects every problem (unknown keys, bad values, rules between
+//! keys) and reports them together, so an operator fixes a config in one pass.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::path::Path;
+
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+
+use crate::event::InputLimits;
+use crate::parse::SiteHints;
+
+/// The embedded defaults: the lowest configuration layer.
+pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
+
+/// Configuration as written: every key optional-free because the defaults file
+/// fills them; validated into [`Settings`].
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawConfig {
+    pub input: RawInput,
+    pub topics: RawTopics,
+    pub log: RawLog,
+    #[serde(default)]
+    pub sites: BTreeMap<String, RawSite>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawInput {
+    pub max_content_bytes: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawTopics {
+    pub input: Vec<String>,
+    pub articles: String,
+    pub headlines: String,
+    pub duplicates: String,
+    pub dead_letter: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawLog {
+    pub level: String,
+    pub format: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawSite {
+    #[serde(default)]
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub language: Option<String>,
+}
+
+/// Output topic names, by what they carry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Topics {
+    pub input: Vec<String>,
+    pub articles: String,
+    pub headlines: String,
+    pub duplicates: String,
+    pub dead_letter: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LogFormat {
+    Text,
+    Json,
+}
+
+/// Validated settings: everything checked, ready to use. Pass as `Arc<Settings>`.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub input: InputLimits,
+    pub topics: Topics,
+    pub log_level: String,
+    pub log_format: LogFormat,
+    pub sites: BTreeMap<String, SiteHints>,
+    /// The merged configuration as read, for `warta check-config`.
+    pub raw: RawConfig,
+}
+
+/// Configuration errors. `Invalid` carries every problem found.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("cannot read configuration")]
+    Load(#[from] config::ConfigError),
+    #[error("invalid configuration:\n{0}")]
+    Invalid(Problems),
+}
+
+/// A list of configuration problems, printed one per line.
+#[derive(Debug)]
+pub struct Problems(pub Vec<String>);
+
+impl fmt::Display for Problems {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        for (i, p) in self.0.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "  - {p}")?;
+        }
+        Ok(())
+    }
+}
+
+/// Where configuration comes from, besides the embedded defaults.
+#[derive(Debug, Default, Clone)]
+pub struct Sources<'a> {
+    /// `--config FILE`.
+    pub file: Option<&'a Path>,
+    /// Environment variables; `None` reads the process environment. Tests pass
+    /// their own map so they do not race on the real environment.
+    pub env: Option<BTreeMap<String, String>>,
+}
+
+impl Settings {
+    /// Loads and validates the layered configuration.
+    pub fn load(sources: Sources<'_>) -> Result<Settings, ConfigError> {
+        let mut builder = config::Config::builder().add_source(config::File::from_str(
+            DEFAULT_TOML,
+            config::FileFormat::Toml,
+        ));
+        if let Some(path) = sources.file {
+            builder = builder.add_source(config::File::from(path).required(true));
+        }
+        let mut env = config::Environment::with_prefix("WARTA")
+            .prefix_separator("__")
+            .separator("__")
+            .try_parsing(true)
+            .list_separator(",")
+            .with_list_parse_key("topics.input");
+        if let Some(vars) = sources.env {
+            env = env.source(Some(vars.into_iter().collect()));
+        }
+        let merged = builder.add_source(env).build()?;
+
+        let mut problems = Vec::new();
+        let raw: RawConfig = match serde_ignored::deserialize(merged, |path| {
+            problems.push(format!("unknown key `{path}`"));
+        }) {
+            Ok(raw) => raw,
+            Err(e) => {
+                problems.push(e.to_string());
+                return Err(ConfigError::Invalid(Problems(problems)));
+            }
+        };
+        let settings = validate(raw, &mut problems);
+        if problems.is_empty() {
+            Ok(settings)
+        } else {
+            Err(ConfigError::Invalid(Problems(problems)))
+        }
+    }
+
+    /// The defaults alone, for tests and tools.
+    pub fn defaults() -> Result<Settings, ConfigError> {
+        Settings::load(Sources {
+            file: None,
+            env: Some(BTreeMap::new()),
+        })
+    }
+
+    /// Per-site hints for `site`, or none.
+    pub fn site(&self, site: &str) -> Option<&SiteHints> {
+        self.sites.get(site)
+    }
+
+    /// The effective configuration as TOML, for `warta check-config`.
+    pub fn to_toml(&self) -> String {
+        toml::to_string_pretty(&self.raw).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+    }
+}
+
+fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
+    const MAX_CONTENT_LIMIT: u64 = 1 << 30;
+    if raw.input.max_content_bytes == 0 || raw.input.max_content_bytes > MAX_CONTENT_LIMIT {
+        problems.push(format!(
+            "input.max_content_bytes ({}) must be between 1 and {MAX_CONTENT_LIMIT}",
+            raw.input.max_content_bytes
+        ));
+    }
+    let t = &raw.topics;
+    if t.input.is_empty() {
+        problems.push("topics.input must name at least one topic".into());
+    }
+    let outputs = [
+        ("topics.articles", &t.articles),
+        ("topics.headlines", &t.headlines),
+        ("topics.duplicates", &t.duplicates),
+        ("topics.dead_letter", &t.dead_letter),
+    ];
+    for (key, name) in outputs
+        .iter()
+        .copied()
+        .chain(t.input.iter().map(|n| ("topics.input", n)))
+    {
+        if !valid_topic_name(name) {
+            problems.push(format!(
+                "{key} ({name:?}) is not a valid Kafka topic name: 1 to 249 characters of [a-zA-Z0-9._-]"
+            ));
+        }
+    }
+    for (i, (ka, a)) in outputs.iter().enumerate() {
+        for (kb, b) in &outputs[i + 1..] {
+            if a == b {
+                problems.push(format!("{ka} and {kb} must differ (both are {a:?})"));
+            }
+        }
+        if t.input.contains(a) {
+            problems.push(format!(
+                "{ka} ({a:?}) must not also be an input topic: warta would read its own output"
+            ));
+        }
+    }
+    let log_format = match raw.log.format.as_str() {
+        "text" => LogFormat::Text,
+        "json" => LogFormat::Json,
+        other => {
+            problems.push(format!(
+                "log.format ({other:?}) must be \"text\" or \"json\""
+            ));
+            LogFormat::Text
+        }
+    };
+    if let Err(e) = tracing_subscriber::EnvFilter::try_new(&raw.log.level) {
+        problems.push(format!("log.level ({:?}) is not a valid filter: {e}", raw.log.level));
+    }
+    let mut sites = BTreeMap::new();
+    for (site, s) in &raw.sites {
+        let timezone = s.timezone.as_deref().and_then(|tz| match tz.parse::<Tz>() {
+            Ok(tz) => Some(tz),
+            Err(_) => {
+                problems.push(format!(
+                    "sites.{site:?}.timezone ({tz:?}) is not an IANA zone name such as \"Asia/Jakarta\""
+                ));
+                None
+            }
+        });
+        let language = s.language.as_deref().and_then(|l| {
+            let ok = (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_lowercase());
+            if !ok {
+                problems.push(format!(
+                    "sites.{site:?}.language ({l:?}) must be a lowercase ISO 639 code such as \"id\""
+                ));
+            }
+            ok.then(|| l.to_string())
+        });
+        sites.insert(site.to_ascii_lowercase(), SiteHints { timezone, language });
+    }
+    Settings {
+        input: InputLimits {
+            max_content_bytes: raw.input.max_content_bytes as usize,
+        },
+        topics: Topics {
+            input: t.input.clone(),
+            articles: t.articles.clone(),
+            headlines: t.headlines.clone(),
+            duplicates: t.duplicates.clone(),
+            dead_letter: t.dead_letter.clone(),
+        },
+        log_level: raw.log.level.clone(),
+        log_format,
+        sites,
+        raw,
+    }
+}
+
+fn valid_topic_name(name: &str) -> bool {
+    !name.is_empty()
+        && name.len() <= 249
+        && name != "."
+        && name != ".."
+        && name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b'-'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn env(pairs: &[(&str, &str)]) -> Sources<'static> {
+        Sources {
+            file: None,
+            env: Some(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.to_string()))
+                    .collect(),
+            ),
+        }
+    }
+
+    fn problems(r: Result<Settings, ConfigError>) -> Vec<String> {
+        match r {
+            Err(ConfigError::Invalid(p)) => p.0,
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("config was accepted"),
+        }
+    }
+
+    #[test]
+    fn defaults_are_valid() {
+        let s = Settings::defaults().unwrap();
+        assert_eq!(s.input.max_content_bytes, 10 * 1024 * 1024);
+        assert_eq!(s.topics.articles, "clean-articles");
+        assert_eq!(s.topics.input, vec!["raw-pages".to_string()]);
+    }
+
+    #[test]
+    fn env_overrides_defaults() {
+        let s = Settings::load(env(&[
+            ("WARTA__INPUT__MAX_CONTENT_BYTES", "2048"),
+            ("WARTA__TOPICS__INPUT", "a,b"),
+            ("WARTA__LOG__FORMAT", "json"),
+        ]))
+        .unwrap();
+        assert_eq!(s.input.max_content_bytes, 2048);
+        assert_eq!(s.topics.input, vec!["a".to_string(), "b".to_string()]);
+        assert_eq!(s.log_format, LogFormat::Json);
+    }
+
+    #[test]
+    fn file_layer_and_sites() {
+        let dir = std::env::temp_dir().join(format!("warta-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("w.toml");
+        std::fs::write(
+            &path,
+            "[sites.\"rmol.id\"]\ntimezone = \"Asia/Makassar\"\nlanguage = \"id\"\n[topics]\narticles = \"a2\"\n",
+        )
+        .unwrap();
+        let s = Settings::load(Sources {
+            file: Some(&path),
+            env: Some(BTreeMap::new()),
+        })
+        .unwrap();
+        assert_eq!(s.topics.articles, "a2");
+        let hints = s.site("rmol.id").unwrap();
+        assert_eq!(hints.timezone, Some(chrono_tz::Asia::Makassar));
+        assert_eq!(hints.language.as_deref(), Some("id"));
+    }
+
+    #[test]
+    fn every_problem_is_reported_at_once() {
+        let p = problems(Settings::load(env(&[
+            ("WARTA__INPUT__MAX_CONTENT_BYTEZ", "1"),
+            ("WARTA__LOG__FORMAT", "xml"),
+            ("WARTA__TOPICS__HEADLINES", "clean-articles"),
+            ("WARTA__INPUT__MAX_CONTENT_BYTES", "0"),
+        ])));
+        let all = p.join("\n");
+        assert!(all.contains("unknown key `input.max_content_bytez`"), "{all}");
+        assert!(all.contains("log.format (\"xml\")"), "{all}");
+        assert!(all.contains("topics.articles and topics.headlines must differ"), "{all}");
+        assert!(all.contains("input.max_content_bytes (0)"), "{all}");
+        assert_eq!(p.len(), 4, "{all}");
+    }
+
+    #[test]
+    fn wrong_types_name_the_key() {
+        let p = problems(Settings::load(env(&[("WARTA__INPUT__MAX_CONTENT_BYTES", "lots")])));
+        assert!(p[0].contains("max_content_bytes"), "{p:?}");
+    }
+}

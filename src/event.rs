@@ -1,0 +1,641 @@
+//! Input and output event types, their schema version, and the validation that
+//! turns raw input bytes into a [`Page`] or a [`Rejected`] with a stable code.
+//!
+//! These types are the public contract of warta: `docs/events.md` shows a real
+//! example of each. Adding an optional output field keeps `SCHEMA_VERSION`;
+//! renaming or removing one bumps it.
+
+use std::fmt;
+
+use base64::Engine as _;
+use chrono::{DateTime, SecondsFormat, Utc};
+use chrono_tz::Tz;
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// Version of every output record's schema; carried as `schema_version`.
+pub const SCHEMA_VERSION: u32 = 1;
+
+/// Why an input was rejected. The set is closed and the snake_case names are
+/// stable: dashboards, alerts and dead-letter consumers match on them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum RejectCode {
+    /// The bytes are not valid UTF-8.
+    InvalidUtf8,
+    /// The bytes are not one JSON value.
+    InvalidJson,
+    /// The JSON value is not an object.
+    NotAnObject,
+    /// `url` is absent or null.
+    MissingUrl,
+    /// `url` is not an absolute http(s) URL.
+    InvalidUrl,
+    /// `content` is absent or null.
+    MissingContent,
+    /// `content` is empty or only whitespace.
+    EmptyContent,
+    /// `content` is larger than `input.max_content_bytes`.
+    ContentTooLarge,
+    /// A field has the wrong JSON type, or `fetched_at` or `timezone` has a value
+    /// warta does not understand.
+    InvalidField,
+    /// `content_type` names a format warta cannot parse (yet).
+    UnsupportedContentType,
+    /// The page parsed, but holds neither an article body nor a headline list.
+    NoContent,
+}
+
+impl RejectCode {
+    /// Every code, for documentation and metric pre-registration.
+    pub const ALL: [RejectCode; 11] = [
+        RejectCode::InvalidUtf8,
+        RejectCode::InvalidJson,
+        RejectCode::NotAnObject,
+        RejectCode::MissingUrl,
+        RejectCode::InvalidUrl,
+        RejectCode::MissingContent,
+        RejectCode::EmptyContent,
+        RejectCode::ContentTooLarge,
+        RejectCode::InvalidField,
+        RejectCode::UnsupportedContentType,
+        RejectCode::NoContent,
+    ];
+
+    /// The stable snake_case name.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            RejectCode::InvalidUtf8 => "invalid_utf8",
+            RejectCode::InvalidJson => "invalid_json",
+            RejectCode::NotAnObject => "not_an_object",
+            RejectCode::MissingUrl => "missing_url",
+            RejectCode::InvalidUrl => "invalid_url",
+            RejectCode::MissingContent => "missing_content",
+            RejectCode::EmptyContent => "empty_content",
+            RejectCode::ContentTooLarge => "content_too_large",
+            RejectCode::InvalidField => "invalid_field",
+            RejectCode::UnsupportedContentType => "unsupported_content_type",
+            RejectCode::NoContent => "no_content",
+        }
+    }
+}
+
+impl fmt::Display for RejectCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// A validation failure: the code plus a message for humans. The message may
+/// quote the input; metrics and logs label by `code` only.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{code}: {message}")]
+pub struct InvalidInput {
+    pub code: RejectCode,
+    pub message: String,
+}
+
+impl InvalidInput {
+    pub fn new(code: RejectCode, message: impl Into<String>) -> Self {
+        InvalidInput {
+            code,
+            message: message.into(),
+        }
+    }
+}
+
+/// How a page's body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+pub enum ContentType {
+    #[serde(rename = "text/plain")]
+    Text,
+    #[serde(rename = "text/html")]
+    Html,
+}
+
+/// Where `fetched_at` came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FetchedAtSource {
+    /// The input event carried it.
+    Event,
+    /// The input had none; warta used the time it processed the page.
+    ProcessingTime,
+}
+
+/// The input event as crawlers write it. Unknown fields are ignored so that
+/// crawlers can add their own without breaking warta.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawPage {
+    pub url: String,
+    pub content: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fetched_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub content_type: Option<ContentType>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub site: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub language: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub timezone: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// A validated input page: every field checked, defaults applied.
+#[derive(Debug, Clone)]
+pub struct Page {
+    /// The URL exactly as the event gave it.
+    pub url: String,
+    /// The canonical form (see [`canonical_url`]); the article id derives from it.
+    pub canonical_url: String,
+    /// The event's `site`, or the URL's host without `www.`.
+    pub site: String,
+    pub content: String,
+    pub content_type: ContentType,
+    pub fetched_at: DateTime<Utc>,
+    pub fetched_at_source: FetchedAtSource,
+    pub language: Option<String>,
+    pub timezone: Option<Tz>,
+    pub title: Option<String>,
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// Limits applied while validating input.
+#[derive(Debug, Clone, Copy)]
+pub struct InputLimits {
+    pub max_content_bytes: usize,
+}
+
+impl Page {
+    /// Validates raw input bytes. `now` stands in for a missing `fetched_at`.
+    pub fn from_bytes(
+        bytes: &[u8],
+        limits: InputLimits,
+        now: DateTime<Utc>,
+    ) -> Result<Page, InvalidInput> {
+        let text = std::str::from_utf8(bytes).map_err(|e| {
+            InvalidInput::new(
+                RejectCode::InvalidUtf8,
+                format!("input is not valid UTF-8: {e}"),
+            )
+        })?;
+        let value: Value = serde_json::from_str(text).map_err(|e| {
+            InvalidInput::new(RejectCode::InvalidJson, format!("input is not JSON: {e}"))
+        })?;
+        let Value::Object(mut obj) = value else {
+            return Err(InvalidInput::new(
+                RejectCode::NotAnObject,
+                format!("input is a JSON {}, not an object", json_kind(&value)),
+            ));
+        };
+        let url = take_string(&mut obj, "url")?
+            .ok_or_else(|| InvalidInput::new(RejectCode::MissingUrl, "`url` is missing"))?;
+        let parsed_url = url::Url::parse(&url).map_err(|e| {
+            InvalidInput::new(
+                RejectCode::InvalidUrl,
+                format!("`url` is not an absolute URL ({e})"),
+            )
+        })?;
+        if !matches!(parsed_url.scheme(), "http" | "https") || parsed_url.host_str().is_none() {
+            return Err(InvalidInput::new(
+                RejectCode::InvalidUrl,
+                format!("`url` must be http(s), got scheme `{}`", parsed_url.scheme()),
+            ));
+        }
+        let content = take_string(&mut obj, "content")?.ok_or_else(|| {
+            InvalidInput::new(RejectCode::MissingContent, "`content` is missing")
+        })?;
+        if content.len() > limits.max_content_bytes {
+            return Err(InvalidInput::new(
+                RejectCode::ContentTooLarge,
+                format!(
+                    "`content` is {} bytes, over the limit of {} (input.max_content_bytes)",
+                    content.len(),
+                    limits.max_content_bytes
+                ),
+            ));
+        }
+        if content.trim().is_empty() {
+            return Err(InvalidInput::new(
+                RejectCode::EmptyContent,
+                "`content` is empty or whitespace",
+            ));
+        }
+        let (fetched_at, fetched_at_source) = match take_string(&mut obj, "fetched_at")? {
+            Some(s) => {
+                let t = DateTime::parse_from_rfc3339(&s).map_err(|e| {
+                    InvalidInput::new(
+                        RejectCode::InvalidField,
+                        format!("`fetched_at` is not RFC 3339 ({e})"),
+                    )
+                })?;
+                (t.with_timezone(&Utc), FetchedAtSource::Event)
+            }
+            None => (now, FetchedAtSource::ProcessingTime),
+        };
+        let content_type = match take_string(&mut obj, "content_type")? {
+            None => sniff_content_type(&content),
+            Some(s) => parse_content_type(&s).ok_or_else(|| {
+                InvalidInput::new(
+                    RejectCode::UnsupportedContentType,
+                    format!("`content_type` {s:?} is not text/plain or text/html"),
+                )
+            })?,
+        };
+        let timezone = match take_string(&mut obj, "timezone")? {
+            None => None,
+            Some(s) => Some(s.parse::<Tz>().map_err(|_| {
+                InvalidInput::new(
+                    RejectCode::InvalidField,
+                    "`timezone` is not an IANA zone name",
+                )
+            })?),
+        };
+        let site = match take_string(&mut obj, "site")? {
+            Some(s) if !s.trim().is_empty() => s.trim().to_ascii_lowercase(),
+            _ => site_of(&parsed_url),
+        };
+        let language = take_string(&mut obj, "language")?
+            .map(|l| l.trim().to_ascii_lowercase())
+            .filter(|l| !l.is_empty());
+        let title = take_string(&mut obj, "title")?
+            .map(|t| t.trim().to_string())
+            .filter(|t| !t.is_empty());
+        let metadata = match obj.remove("metadata") {
+            None | Some(Value::Null) => None,
+            Some(Value::Object(m)) => Some(m),
+            Some(other) => {
+                return Err(InvalidInput::new(
+                    RejectCode::InvalidField,
+                    format!("`metadata` must be an object, got {}", json_kind(&other)),
+                ))
+            }
+        };
+        Ok(Page {
+            canonical_url: canonical_url(&parsed_url),
+            url,
+            site,
+            content,
+            content_type,
+            fetched_at,
+            fetched_at_source,
+            language,
+            timezone,
+            title,
+            metadata,
+        })
+    }
+}
+
+fn json_kind(v: &Value) -> &'static str {
+    match v {
+        Value::Null => "null",
+        Value::Bool(_) => "boolean",
+        Value::Number(_) => "number",
+        Value::String(_) => "string",
+        Value::Array(_) => "array",
+        Value::Object(_) => "object",
+    }
+}
+
+/// Takes an optional string field; null counts as absent, any other type is an error.
+fn take_string(obj: &mut Map<String, Value>, key: &str) -> Result<Option<String>, InvalidInput> {
+    match obj.remove(key) {
+        None | Some(Value::Null) => Ok(None),
+        Some(Value::String(s)) => Ok(Some(s)),
+        Some(other) => Err(InvalidInput::new(
+            RejectCode::InvalidField,
+            format!("`{key}` must be a string, got {}", json_kind(&other)),
+        )),
+    }
+}
+
+fn parse_content_type(s: &str) -> Option<ContentType> {
+    let base = s.split(';').next().unwrap_or("").trim().to_ascii_lowercase();
+    match base.as_str() {
+        "text/plain" | "text" => Some(ContentType::Text),
+        "text/html" | "html" | "application/xhtml+xml" => Some(ContentType::Html),
+        _ => None,
+    }
+}
+
+/// Markup in the first kilobyte means HTML; anything else is treated as text.
+fn sniff_content_type(content: &str) -> ContentType {
+    let head = &content.as_bytes()[..content.len().min(1024)];
+    let head = String::from_utf8_lossy(head).to_ascii_lowercase();
+    let head = head.trim_start_matches('\u{feff}').trim_start();
+    let markers = [
+        "<!doctype html",
+        "<html",
+        "<head",
+        "<body",
+        "<div",
+        "<p>",
+        "<article",
+    ];
+    if markers.iter().any(|m| head.contains(m)) {
+        ContentType::Html
+    } else {
+        ContentType::Text
+    }
+}
+
+/// The site a URL belongs to: its host, lowercased, without a leading `www.`.
+pub fn site_of(url: &url::Url) -> String {
+    let host = url.host_str().unwrap_or_default().to_ascii_lowercase();
+    host.strip_prefix("www.").unwrap_or(&host).to_string()
+}
+
+/// Query parameters that identify a campaign or a click, not a page.
+const TRACKING_PARAMS: [&str; 8] = [
+    "fbclid", "gclid", "dclid", "msclkid", "igshid", "mc_cid", "mc_eid", "_ga",
+];
+
+/// The canonical form of a page URL: lowercase scheme and host, no `www.`, no
+/// fragment, no default port, no tracking parameters, the remaining query
+/// parameters sorted, and no trailing slash on a non-root path. Two URLs a crawler
+/// reaches for the same page map to the same id.
+pub fn canonical_url(url: &url::Url) -> String {
+    let mut u = url.clone();
+    u.set_fragment(None);
+    let host = site_of(&u);
+    let _ = u.set_host(Some(&host));
+    let mut pairs: Vec<(String, String)> = u
+        .query_pairs()
+        .filter(|(k, _)| {
+            let k = k.to_ascii_lowercase();
+            !k.starts_with("utm_") && !TRACKING_PARAMS.contains(&k.as_str())
+        })
+        .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect();
+    pairs.sort();
+    if pairs.is_empty() {
+        u.set_query(None);
+    } else {
+        u.query_pairs_mut().clear().extend_pairs(pairs);
+    }
+    let path = u.path().to_string();
+    if path.len() > 1 && path.ends_with('/') {
+        u.set_path(path.trim_end_matches('/'));
+    }
+    u.to_string()
+}
+
+/// Formats a timestamp the way every output field does: RFC 3339, whole seconds.
+pub fn rfc3339<Tz2: chrono::TimeZone>(t: &DateTime<Tz2>) -> String
+where
+    Tz2::Offset: fmt::Display,
+{
+    t.to_rfc3339_opts(SecondsFormat::Secs, false)
+}
+
+/// How precise a parsed date is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Precision {
+    Second,
+    Minute,
+    Day,
+}
+
+/// Where a publication date was found.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateSource {
+    /// A date line or a date inside the page's text.
+    Text,
+    /// A field of the input event's `metadata` (`published_at` or `datePublished`).
+    Metadata,
+}
+
+/// Something suspicious about a parsed date, reported rather than hidden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DateFlag {
+    /// The weekday written on the page does not fall on the written date.
+    WeekdayMismatch,
+    /// The page gave no year; it was inferred from `fetched_at`.
+    YearInferred,
+}
+
+/// A publication date with its evidence.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Published {
+    /// RFC 3339 with the offset that applied on the page; midnight for `day` precision.
+    pub value: String,
+    pub precision: Precision,
+    pub source: DateSource,
+    /// The text the date was read from.
+    pub raw: String,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<DateFlag>,
+}
+
+/// A photo caption and its credit (`…/Net` → credit `Net`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Caption {
+    pub text: String,
+    pub credit: Option<String>,
+}
+
+/// What the parser took out of the page body, so users can see it worked.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Removed {
+    pub repeated_paragraphs: u32,
+    pub boilerplate_lines: u32,
+    pub headline_items: u32,
+    pub captions: u32,
+}
+
+/// A clean article, published to `clean-articles`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Article {
+    pub schema_version: u32,
+    /// Stable id: a digest of `canonical_url`.
+    pub id: String,
+    pub url: String,
+    pub canonical_url: String,
+    pub site: String,
+    pub title: Option<String>,
+    pub caption: Option<Caption>,
+    pub paragraphs: Vec<String>,
+    /// The paragraphs joined by blank lines.
+    pub text: String,
+    pub published_at: Option<Published>,
+    pub language: Option<String>,
+    pub word_count: usize,
+    pub fetched_at: String,
+    pub fetched_at_source: FetchedAtSource,
+    /// Digest of the normalized body; equal bodies have equal hashes.
+    pub content_hash: String,
+    pub removed: Removed,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub metadata: Option<Map<String, Value>>,
+}
+
+/// One item of a page's headline list, published to `clean-headlines`.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Headline {
+    pub schema_version: u32,
+    /// Stable id: a digest of `site` and the normalized title.
+    pub id: String,
+    pub site: String,
+    pub title: String,
+    /// The item's link, when the page gives one (HTML pages).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub url: Option<String>,
+    /// RFC 3339 with offset.
+    pub published_at: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub precision: Option<Precision>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub flags: Vec<DateFlag>,
+    /// The page the list was seen on.
+    pub seen_on: String,
+    /// 1-based place in the page's list.
+    pub position: u32,
+}
+
+/// Where a rejected input came from, so it can be found again.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum SourceRef {
+    /// A line of a JSONL file (1-based).
+    Line { line: u64 },
+    /// A Kafka record.
+    Kafka {
+        topic: String,
+        partition: i32,
+        offset: i64,
+    },
+}
+
+/// An input that could not become an article, published to the dead-letter topic
+/// with its original bytes.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+pub struct Rejected {
+    pub schema_version: u32,
+    pub code: RejectCode,
+    pub message: String,
+    pub source: SourceRef,
+    /// The original input, when it is valid UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input: Option<String>,
+    /// The original input in standard base64, when it is not UTF-8.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_base64: Option<String>,
+}
+
+impl Rejected {
+    pub fn new(err: InvalidInput, source: SourceRef, original: &[u8]) -> Rejected {
+        let (input, input_base64) = match std::str::from_utf8(original) {
+            Ok(s) => (Some(s.to_string()), None),
+            Err(_) => (
+                None,
+                Some(base64::engine::general_purpose::STANDARD.encode(original)),
+            ),
+        };
+        Rejected {
+            schema_version: SCHEMA_VERSION,
+            code: err.code,
+            message: err.message,
+            source,
+            input,
+            input_base64,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const LIMITS: InputLimits = InputLimits {
+        max_content_bytes: 64,
+    };
+
+    fn now() -> DateTime<Utc> {
+        DateTime::parse_from_rfc3339("2025-12-31T05:15:00Z")
+            .unwrap()
+            .with_timezone(&Utc)
+    }
+
+    fn code_of(input: &[u8]) -> RejectCode {
+        Page::from_bytes(input, LIMITS, now()).unwrap_err().code
+    }
+
+    #[test]
+    fn each_bad_input_has_its_own_code() {
+        assert_eq!(code_of(b"{not json"), RejectCode::InvalidJson);
+        assert_eq!(code_of(b"[1,2]"), RejectCode::NotAnObject);
+        assert_eq!(code_of(b"\"x\""), RejectCode::NotAnObject);
+        assert_eq!(code_of(b"{\"content\":\"x\"}"), RejectCode::MissingUrl);
+        assert_eq!(
+            code_of(b"{\"url\":\"/rel/path\",\"content\":\"x\"}"),
+            RejectCode::InvalidUrl
+        );
+        assert_eq!(
+            code_of(b"{\"url\":\"ftp://a.id/x\",\"content\":\"x\"}"),
+            RejectCode::InvalidUrl
+        );
+        assert_eq!(
+            code_of(b"{\"url\":\"https://a.id/x\"}"),
+            RejectCode::MissingContent
+        );
+        assert_eq!(
+            code_of(b"{\"url\":\"https://a.id/x\",\"content\":\" \\n\\t \"}"),
+            RejectCode::EmptyContent
+        );
+        let big = format!(
+            "{{\"url\":\"https://a.id/x\",\"content\":\"{}\"}}",
+            "a".repeat(65)
+        );
+        assert_eq!(code_of(big.as_bytes()), RejectCode::ContentTooLarge);
+        assert_eq!(code_of(b"{\"url\":\"https://a.id/\xff\"}"), RejectCode::InvalidUtf8);
+        assert_eq!(
+            code_of(b"{\"url\":\"https://a.id/x\",\"content\":\"x\",\"fetched_at\":\"yesterday\"}"),
+            RejectCode::InvalidField
+        );
+        assert_eq!(
+            code_of(b"{\"url\":\"https://a.id/x\",\"content\":\"x\",\"timezone\":\"Mars/Base\"}"),
+            RejectCode::InvalidField
+        );
+        assert_eq!(
+            code_of(b"{\"url\":5,\"content\":\"x\"}"),
+            RejectCode::InvalidField
+        );
+    }
+
+    #[test]
+    fn missing_fetched_at_uses_processing_time_and_says_so() {
+        let p = Page::from_bytes(
+            b"{\"url\":\"https://www.Rmol.id/a/b/?utm_source=x&b=2&a=1#top\",\"content\":\"hello\"}",
+            LIMITS,
+            now(),
+        )
+        .unwrap();
+        assert_eq!(p.fetched_at, now());
+        assert_eq!(p.fetched_at_source, FetchedAtSource::ProcessingTime);
+        assert_eq!(p.site, "rmol.id");
+        assert_eq!(p.canonical_url, "https://rmol.id/a/b?a=1&b=2");
+        assert_eq!(p.content_type, ContentType::Text);
+    }
+
+    #[test]
+    fn sniffs_html() {
+        assert_eq!(sniff_content_type("<!DOCTYPE html><p>x"), ContentType::Html);
+        assert_eq!(sniff_content_type("Judul\nIsi"), ContentType::Text);
+    }
+
+    #[test]
+    fn rejected_keeps_original_bytes() {
+        let err = InvalidInput::new(RejectCode::InvalidUtf8, "bad");
+        let r = Rejected::new(err, SourceRef::Line { line: 3 }, b"\xff\x00a");
+        assert_eq!(r.input, None);
+        assert_eq!(r.input_base64.as_deref(), Some("/wBh"));
+    }
+}

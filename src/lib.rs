@@ -1,0 +1,27 @@
+//! warta turns raw crawled news pages into clean article and headline events.
+//!
+//! A raw page (`url`, `fetched_at`, `content`) goes through three pure, synchronous
+//! stages: it is validated into a [`event::Page`] (or rejected with a stable code),
+//! parsed into a [`parse::ParsedPage`] (article body, caption, title, date and the
+//! page's headline list), and turned into output records by [`pipeline::Pipeline`].
+//! The edges that read and write those records (a JSONL file, later Kafka) are thin
+//! and live apart from the stages, so tests can call every stage directly.
+//!
+//! # Layout
+//! - `main.rs`: the command line; the only place that uses `anyhow`.
+//! - [`config`]: `config/default.toml` + file + `WARTA__…` env → validated [`config::Settings`].
+//! - [`event`]: input and output event types (serde), schema version, rejection codes.
+//! - [`text`]: text normalization and hashing shared by the parser and ids.
+//! - [`parse`]: page → [`parse::ParsedPage`]; pure. `lang` (per-language data),
+//!   `date` (the date grammar), `textpage` (plain-text pages).
+//! - [`pipeline`]: raw bytes → output records; accounts for every input exactly once.
+//! - [`process`]: `warta process`, the pipeline over a JSONL file or stdin.
+//! - [`corpus`]: builds text pages from the IndoSum corpus for benches and evaluation.
+
+pub mod config;
+pub mod corpus;
+pub mod event;
+pub mod parse;
+pub mod pipeline;
+pub mod process;
+pub mod text;

@@ -1,0 +1,712 @@
+//! The date grammar: reads the date and time shapes news pages print, in any
+//! language that has a data file (see [`super::lang`]).
+//!
+//! A string is split into tokens (words, numbers, punctuation), and a small
+//! recursive-descent grammar matches, at a token position:
+//!
+//! ```text
+//! date     := [weekday [,|.]] core [sep* time] [zone]
+//!           | weekday "(" d "/" m ")"                    -- Jumat (8/10): no year
+//! core     := d month [,] [year]                          -- 31 Desember 2025
+//!           | month d [,] [year]                          -- December 31, 2025
+//!           | n "/" n ["/" year]                          -- 02/11/2023 (order per language)
+//!           | year "-" m "-" d ["T"]                      -- 2023-11-02
+//! time     := [filler] hh (":"|".") mm [(":"|".") ss] [am|pm]
+//! zone     := WIB | WITA | UTC | … | +07:00 | GMT+7
+//! ```
+//!
+//! Words come from the language data, so adding a language adds its words without
+//! touching this file. The result is resolved to an offset: an explicit zone on the
+//! page wins, then the zone the caller supplies (site config, event, language
+//! default, UTC, in that order, chosen by the caller).
+
+use chrono::{
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Weekday,
+};
+use chrono_tz::Tz;
+
+use super::lang::{fold_word, DateOrder, DateWord, Lexicon};
+use crate::event::{DateFlag, Precision};
+
+/// How far back a year is inferred for dates printed without one.
+const MAX_YEARS_BACK: i32 = 7;
+
+/// What the caller knows about the page, used to complete partial dates.
+#[derive(Debug, Clone, Copy)]
+pub struct DateContext {
+    /// Dates without a year are placed at or before this instant (the fetch time).
+    pub reference: DateTime<chrono::Utc>,
+    /// Zone for dates that print none.
+    pub timezone: Tz,
+    /// How to read all-numeric dates.
+    pub order: DateOrder,
+}
+
+/// A date read from text and resolved to a fixed offset.
+#[derive(Debug, Clone, PartialEq)]
+pub struct FoundDate {
+    pub datetime: DateTime<FixedOffset>,
+    pub precision: Precision,
+    pub flags: Vec<DateFlag>,
+    /// Byte range of the matched text in the input.
+    pub span: std::ops::Range<usize>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Tok {
+    Word,
+    Num { value: u32, digits: u8 },
+    Punct(char),
+}
+
+#[derive(Debug, Clone, Copy)]
+struct Token {
+    kind: Tok,
+    start: usize,
+    end: usize,
+}
+
+/// Splits into words (letters, with inner apostrophes), numbers and single
+/// punctuation characters; whitespace only separates.
+fn tokenize(s: &str, out: &mut Vec<Token>) {
+    out.clear();
+    let mut it = s.char_indices().peekable();
+    while let Some((i, c)) = it.next() {
+        if c.is_whitespace() {
+            continue;
+        }
+        if c.is_ascii_digit() {
+            let mut end = i + 1;
+            let mut value: u64 = (c as u8 - b'0') as u64;
+            let mut digits = 1u8;
+            while let Some(&(j, d)) = it.peek() {
+                if !d.is_ascii_digit() {
+                    break;
+                }
+                value = value.saturating_mul(10).saturating_add((d as u8 - b'0') as u64);
+                digits = digits.saturating_add(1);
+                end = j + 1;
+                it.next();
+            }
+            out.push(Token {
+                kind: Tok::Num {
+                    value: value.min(u32::MAX as u64) as u32,
+                    digits,
+                },
+                start: i,
+                end,
+            });
+        } else if c.is_alphabetic() {
+            let mut end = i + c.len_utf8();
+            while let Some(&(j, d)) = it.peek() {
+                let apostrophe = matches!(d, '\'' | '’');
+                if d.is_alphabetic() || apostrophe {
+                    // An apostrophe belongs to the word only when a letter follows.
+                    if apostrophe {
+                        let rest = &s[j + d.len_utf8()..];
+                        if !rest.chars().next().is_some_and(char::is_alphabetic) {
+                            break;
+                        }
+                    }
+                    end = j + d.len_utf8();
+                    it.next();
+                } else {
+                    break;
+                }
+            }
+            out.push(Token {
+                kind: Tok::Word,
+                start: i,
+                end,
+            });
+        } else {
+            out.push(Token {
+                kind: Tok::Punct(c),
+                start: i,
+                end: i + c.len_utf8(),
+            });
+        }
+    }
+}
+
+/// The parts of a date before it is resolved.
+#[derive(Debug, Default, Clone, Copy)]
+struct Parts {
+    weekday: Option<u8>,
+    year: Option<i32>,
+    month: u32,
+    day: u32,
+    time: Option<(u32, u32, Option<u32>)>,
+    zone: Option<FixedOffset>,
+}
+
+/// A cursor over the tokens of one string.
+struct Cursor<'a> {
+    s: &'a str,
+    toks: &'a [Token],
+    lex: &'a Lexicon,
+    order: DateOrder,
+}
+
+impl Cursor<'_> {
+    fn word(&self, i: usize) -> Option<DateWord> {
+        let t = self.toks.get(i)?;
+        if t.kind != Tok::Word {
+            return None;
+        }
+        let w = &self.s[t.start..t.end];
+        if w.len() > 16 {
+            return None;
+        }
+        self.lex.date_word(&fold_word(w))
+    }
+
+    fn text(&self, i: usize) -> &str {
+        self.toks
+            .get(i)
+            .map(|t| &self.s[t.start..t.end])
+            .unwrap_or("")
+    }
+
+    fn num(&self, i: usize) -> Option<(u32, u8)> {
+        match self.toks.get(i)?.kind {
+            Tok::Num { value, digits } => Some((value, digits)),
+            _ => None,
+        }
+    }
+
+    fn punct(&self, i: usize) -> Option<char> {
+        match self.toks.get(i)?.kind {
+            Tok::Punct(c) => Some(c),
+            _ => None,
+        }
+    }
+
+    fn is_punct(&self, i: usize, set: &[char]) -> bool {
+        self.punct(i).is_some_and(|c| set.contains(&c))
+    }
+
+    /// Tokens are adjacent when nothing (not even a space) separates them.
+    fn adjacent(&self, i: usize) -> bool {
+        match (self.toks.get(i), self.toks.get(i + 1)) {
+            (Some(a), Some(b)) => a.end == b.start,
+            _ => false,
+        }
+    }
+
+    fn skip_filler(&self, mut i: usize) -> usize {
+        while self.word(i) == Some(DateWord::Filler) {
+            i += 1;
+            while self.is_punct(i, &[':', ',']) {
+                i += 1;
+            }
+        }
+        i
+    }
+
+    /// `date` at token `i`; returns the parts and the index after the match.
+    fn date(&self, i: usize) -> Option<(Parts, usize)> {
+        let mut p = Parts::default();
+        let mut j = i;
+        if let Some(DateWord::Weekday(d)) = self.word(j) {
+            p.weekday = Some(d);
+            j += 1;
+            while self.is_punct(j, &[',', '.']) {
+                j += 1;
+            }
+            // Jumat (8/10): day/month in parentheses, no year.
+            if self.is_punct(j, &['(']) {
+                if let (Some((a, _)), Some('/'), Some((b, _)), Some(')')) = (
+                    self.num(j + 1),
+                    self.punct(j + 2),
+                    self.num(j + 3),
+                    self.punct(j + 4),
+                ) {
+                    let (day, month) = self.day_month(a, b)?;
+                    p.day = day;
+                    p.month = month;
+                    return Some((p, j + 5));
+                }
+                return None;
+            }
+        }
+        let j = self.core(j, &mut p)?;
+        let j = self.time_and_zone(j, &mut p);
+        Some((p, j))
+    }
+
+    fn day_month(&self, a: u32, b: u32) -> Option<(u32, u32)> {
+        let (d, m) = match self.order {
+            DateOrder::Dmy => (a, b),
+            DateOrder::Mdy => (b, a),
+        };
+        ((1..=31).contains(&d) && (1..=12).contains(&m)).then_some((d, m))
+    }
+
+    fn year_at(&self, i: usize) -> Option<i32> {
+        let (v, digits) = self.num(i)?;
+        match digits {
+            4 if (1900..=2200).contains(&v) => Some(v as i32),
+            _ => None,
+        }
+    }
+
+    fn core(&self, i: usize, p: &mut Parts) -> Option<usize> {
+        // 31 Desember 2025
+        if let (Some((d, dd)), Some(DateWord::Month(m))) = (self.num(i), self.word(i + 1)) {
+            if dd <= 2 && (1..=31).contains(&d) {
+                p.day = d;
+                p.month = m as u32;
+                let mut j = i + 2;
+                if self.is_punct(j, &['.']) && self.year_at(j + 1).is_some() {
+                    j += 1; // "31 Des. 2025"
+                }
+                if self.is_punct(j, &[',']) && self.year_at(j + 1).is_some() {
+                    j += 1;
+                }
+                if let Some(y) = self.year_at(j) {
+                    p.year = Some(y);
+                    j += 1;
+                }
+                return Some(j);
+            }
+        }
+        // December 31, 2025
+        if let (Some(DateWord::Month(m)), Some((d, dd))) = (self.word(i), self.num(i + 1)) {
+            if dd <= 2 && (1..=31).contains(&d) {
+                p.day = d;
+                p.month = m as u32;
+                let mut j = i + 2;
+                // 31st, 2nd
+                if self.adjacent(i + 1)
+                    && matches!(
+                        self.text(j).to_ascii_lowercase().as_str(),
+                        "st" | "nd" | "rd" | "th"
+                    )
+                {
+                    j += 1;
+                }
+                if self.is_punct(j, &[',']) && self.year_at(j + 1).is_some() {
+                    j += 1;
+                }
+                if let Some(y) = self.year_at(j) {
+                    p.year = Some(y);
+                    j += 1;
+                }
+                return Some(j);
+            }
+        }
+        // 2023-11-02
+        if let Some(y) = self.year_at(i) {
+            if let (Some('-'), Some((m, _)), Some('-'), Some((d, _))) = (
+                self.punct(i + 1),
+                self.num(i + 2),
+                self.punct(i + 3),
+                self.num(i + 4),
+            ) {
+                if (1..=12).contains(&m) && (1..=31).contains(&d) {
+                    p.year = Some(y);
+                    p.month = m;
+                    p.day = d;
+                    let mut j = i + 5;
+                    // 2023-11-02T21:34 tokenizes the T as a word glued to the hour.
+                    if self.adjacent(i + 4) && self.text(j).eq_ignore_ascii_case("t") {
+                        j += 1;
+                    }
+                    return Some(j);
+                }
+            }
+        }
+        // 02/11/2023, 2.11.2023, 02-11-2023
+        if let (Some((a, ad)), Some(sep)) = (self.num(i), self.punct(i + 1)) {
+            if ad <= 2 && matches!(sep, '/' | '-' | '.') && self.adjacent(i) {
+                if let (Some((b, bd)), Some(sep2), Some((y, yd))) =
+                    (self.num(i + 2), self.punct(i + 3), self.num(i + 4))
+                {
+                    if bd <= 2 && sep2 == sep && self.adjacent(i + 2) && self.adjacent(i + 3) {
+                        let (d, m) = self.day_month(a, b)?;
+                        let year = match yd {
+                            4 => y as i32,
+                            2 => expand_two_digit_year(y),
+                            _ => return None,
+                        };
+                        p.day = d;
+                        p.month = m;
+                        p.year = Some(year);
+                        return Some(i + 5);
+                    }
+                }
+            }
+        }
+        None
+    }
+
+    fn time_and_zone(&self, i: usize, p: &mut Parts) -> usize {
+        let mut j = i;
+        // Separators between date and time: "|", "-", ",", "–", "•", "/", "pukul".
+        loop {
+            if self.is_punct(j, &['|', '-', ',', '–', '—', '•', '·', '/', '@']) {
+                j += 1;
+            } else if self.word(j) == Some(DateWord::Filler) {
+                j = self.skip_filler(j);
+            } else {
+                break;
+            }
+        }
+        let Some((t, after_time)) = self.time(j) else {
+            return i;
+        };
+        p.time = Some(t);
+        let mut j = after_time;
+        if let Some((zone, after_zone)) = self.zone(j) {
+            p.zone = Some(zone);
+            j = after_zone;
+        }
+        j
+    }
+
+    fn time(&self, i: usize) -> Option<((u32, u32, Option<u32>), usize)> {
+        let (h, hd) = self.num(i)?;
+        let sep = self.punct(i + 1)?;
+        if hd > 2 || !matches!(sep, ':' | '.') || !self.adjacent(i) || !self.adjacent(i + 1) {
+            return None;
+        }
+        let (m, md) = self.num(i + 2)?;
+        if md != 2 || h > 23 || m > 59 {
+            return None;
+        }
+        let mut j = i + 3;
+        let mut sec = None;
+        if self.punct(j) == Some(sep) && self.adjacent(i + 2) && self.adjacent(j) {
+            if let Some((s, 2)) = self.num(j + 1) {
+                if s <= 60 {
+                    sec = Some(s.min(59));
+                    j += 2;
+                }
+            }
+        }
+        // Fractional seconds from ISO stamps: "21:34:05.123".
+        if sec.is_some() && self.is_punct(j, &['.']) && self.num(j + 1).is_some() {
+            j += 2;
+        }
+        let mut hour = h;
+        let ampm = self.text(j).to_ascii_lowercase();
+        let ampm = ampm.as_str();
+        let ampm = if matches!(ampm, "a" | "p") && self.is_punct(j + 1, &['.']) {
+            // "p.m."
+            if self.text(j + 2).eq_ignore_ascii_case("m") {
+                j += 2;
+                if self.is_punct(j + 1, &['.']) {
+                    j += 1;
+                }
+                if ampm == "a" {
+                    "am"
+                } else {
+                    "pm"
+                }
+            } else {
+                ""
+            }
+        } else {
+            ampm
+        };
+        match ampm {
+            "am" if (1..=12).contains(&h) => {
+                hour = h % 12;
+                j += 1;
+            }
+            "pm" if (1..=12).contains(&h) => {
+                hour = h % 12 + 12;
+                j += 1;
+            }
+            _ => {}
+        }
+        Some(((hour, m, sec), j))
+    }
+
+    fn zone(&self, i: usize) -> Option<(FixedOffset, usize)> {
+        if let Some(DateWord::Zone(z)) = self.word(i) {
+            // "GMT+7", "UTC+07:00": a named zone followed by an offset.
+            if let Some((off, j)) = self.numeric_offset(i + 1) {
+                return Some((off, j));
+            }
+            return Some((z, i + 1));
+        }
+        self.numeric_offset(i)
+    }
+
+    fn numeric_offset(&self, i: usize) -> Option<(FixedOffset, usize)> {
+        let sign = self.punct(i).filter(|c| matches!(c, '+' | '-'))?;
+        let (h, hd) = self.num(i + 1)?;
+        if !self.adjacent(i) {
+            return None;
+        }
+        let mut text = format!("{sign}{h:0width$}", width = hd as usize);
+        let mut j = i + 2;
+        if self.is_punct(j, &[':']) && self.adjacent(i + 1) {
+            if let Some((m, 2)) = self.num(j + 1) {
+                text.push_str(&format!("{m:02}"));
+                j += 2;
+            }
+        }
+        super::lang::parse_offset(&text).map(|o| (o, j))
+    }
+}
+
+/// 2-digit years: the century that puts the year at most one year in the future
+/// of today's calendar is a guess, so keep it simple: 00–69 → 20xx.
+fn expand_two_digit_year(y: u32) -> i32 {
+    if y < 70 {
+        2000 + y as i32
+    } else {
+        1900 + y as i32
+    }
+}
+
+/// Parses dates with a reusable token buffer.
+pub struct DateParser<'a> {
+    lex: &'a Lexicon,
+    toks: Vec<Token>,
+}
+
+impl<'a> DateParser<'a> {
+    pub fn new(lex: &'a Lexicon) -> Self {
+        DateParser {
+            lex,
+            toks: Vec::new(),
+        }
+    }
+
+    /// Parses `s` when the whole string is a date: only filler words, punctuation
+    /// and a date may appear. Used to recognise date lines.
+    pub fn parse_line(&mut self, s: &str, ctx: &DateContext) -> Option<FoundDate> {
+        // Date lines are short and contain a digit; skip everything else cheaply.
+        if s.len() > 120 || !s.bytes().any(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        tokenize(s, &mut self.toks);
+        let cur = Cursor {
+            s,
+            toks: &self.toks,
+            lex: self.lex,
+            order: ctx.order,
+        };
+        let mut i = 0;
+        while cur.is_punct(i, &['|', '-', '•', '(', '[', ':']) {
+            i += 1;
+        }
+        let start = cur.skip_filler(i);
+        let (parts, end) = cur.date(start)?;
+        // The remainder may only be closing punctuation.
+        let mut j = end;
+        while cur.is_punct(j, &[')', ']', '|', '.', ',', '-']) {
+            j += 1;
+        }
+        if j != self.toks.len() {
+            return None;
+        }
+        let span = self.toks[start].start..self.toks[end - 1].end;
+        resolve(parts, span, ctx)
+    }
+
+    /// Finds the first date expression anywhere in `s` that has at least a day and
+    /// a month and is anchored by a year or a weekday (so "8/10" alone in running
+    /// text is not taken for a date).
+    pub fn find_first(&mut self, s: &str, ctx: &DateContext) -> Option<FoundDate> {
+        if !s.bytes().any(|b| b.is_ascii_digit()) {
+            return None;
+        }
+        tokenize(s, &mut self.toks);
+        let cur = Cursor {
+            s,
+            toks: &self.toks,
+            lex: self.lex,
+            order: ctx.order,
+        };
+        for i in 0..self.toks.len() {
+            let plausible_start = match self.toks[i].kind {
+                Tok::Word => matches!(
+                    cur.word(i),
+                    Some(DateWord::Weekday(_) | DateWord::Month(_))
+                ),
+                Tok::Num { digits, .. } => digits <= 4,
+                Tok::Punct(_) => false,
+            };
+            if !plausible_start {
+                continue;
+            }
+            if let Some((parts, end)) = cur.date(i) {
+                if parts.year.is_none() && parts.weekday.is_none() {
+                    continue;
+                }
+                let span = self.toks[i].start..self.toks[end - 1].end;
+                if let Some(found) = resolve(parts, span, ctx) {
+                    return Some(found);
+                }
+            }
+        }
+        None
+    }
+}
+
+/// Completes and checks the parts: infers a missing year, flags a weekday that
+/// does not match, applies the zone.
+fn resolve(p: Parts, span: std::ops::Range<usize>, ctx: &DateContext) -> Option<FoundDate> {
+    let mut flags = Vec::new();
+    let reference_local = ctx.reference.with_timezone(&ctx.timezone).date_naive();
+    let date = match p.year {
+        Some(y) => NaiveDate::from_ymd_opt(y, p.month, p.day)?,
+        None => {
+            flags.push(DateFlag::YearInferred);
+            infer_year(p.month, p.day, p.weekday, reference_local)?
+        }
+    };
+    if let Some(wd) = p.weekday {
+        if date.weekday().num_days_from_monday() != wd as u32 {
+            flags.push(DateFlag::WeekdayMismatch);
+        }
+    }
+    let (time, precision) = match p.time {
+        Some((h, m, Some(s))) => (NaiveTime::from_hms_opt(h, m, s)?, Precision::Second),
+        Some((h, m, None)) => (NaiveTime::from_hms_opt(h, m, 0)?, Precision::Minute),
+        None => (NaiveTime::MIN, Precision::Day),
+    };
+    let naive = NaiveDateTime::new(date, time);
+    let datetime = match p.zone {
+        Some(off) => off.from_local_datetime(&naive).single()?,
+        None => ctx
+            .timezone
+            .from_local_datetime(&naive)
+            .earliest()
+            // A local time inside a DST gap does not exist; read it in the offset
+            // that applied an hour later.
+            .or_else(|| {
+                ctx.timezone
+                    .from_local_datetime(&(naive + chrono::Duration::hours(1)))
+                    .earliest()
+            })?
+            .fixed_offset(),
+    };
+    Some(FoundDate {
+        datetime,
+        precision,
+        flags,
+        span,
+    })
+}
+
+/// The latest year, at most [`MAX_YEARS_BACK`] back, in which `month/day` is on or
+/// before `reference` and (when given) falls on `weekday`.
+fn infer_year(month: u32, day: u32, weekday: Option<u8>, reference: NaiveDate) -> Option<NaiveDate> {
+    (0..=MAX_YEARS_BACK)
+        .map(|back| reference.year() - back)
+        .filter_map(|y| NaiveDate::from_ymd_opt(y, month, day))
+        .filter(|d| *d <= reference)
+        .find(|d| {
+            weekday.is_none_or(|wd| d.weekday() == Weekday::try_from(wd).unwrap_or(Weekday::Mon))
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::event::rfc3339;
+
+    fn ctx(order: DateOrder) -> DateContext {
+        DateContext {
+            reference: DateTime::parse_from_rfc3339("2025-12-31T05:15:00Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc),
+            timezone: chrono_tz::Asia::Jakarta,
+            order,
+        }
+    }
+
+    fn line(s: &str) -> Option<(String, Precision, Vec<DateFlag>)> {
+        let mut p = DateParser::new(Lexicon::builtin());
+        p.parse_line(s, &ctx(DateOrder::Dmy))
+            .map(|f| (rfc3339(&f.datetime), f.precision, f.flags))
+    }
+
+    fn at(s: &str) -> String {
+        line(s).unwrap_or_else(|| panic!("no date in {s:?}")).0
+    }
+
+    #[test]
+    fn indonesian_shapes() {
+        assert_eq!(at("Rabu, 31 Desember 2025 | 12:10"), "2025-12-31T12:10:00+07:00");
+        assert_eq!(at("Selasa, 16 Feb 2016 - 11:00"), "2016-02-16T11:00:00+07:00");
+        assert_eq!(at("Kamis, 02 Nov 2023 20:59 WIB"), "2023-11-02T20:59:00+07:00");
+        assert_eq!(at("02/11/2023, 21:34 WIB"), "2023-11-02T21:34:00+07:00");
+        assert_eq!(at("Senin, 4 Mei 2020 04:25 WIB"), "2020-05-04T04:25:00+07:00");
+        assert_eq!(at("Kamis, 5 November 2015 15.16 WITA"), "2015-11-05T15:16:00+08:00");
+        assert_eq!(at("Jum'at, 6 Nov 2015 pukul 09:00 WIT"), "2015-11-06T09:00:00+09:00");
+        assert_eq!(at("Selasa, 23 Februari 2016 | 14:54"), "2016-02-23T14:54:00+07:00");
+        assert_eq!(at("Selasa, 16 Februari 2016 12:55"), "2016-02-16T12:55:00+07:00");
+    }
+
+    #[test]
+    fn weekday_and_day_month_without_year() {
+        let (v, prec, flags) = line("Jumat (8/10)").unwrap();
+        assert_eq!(v, "2021-10-08T00:00:00+07:00");
+        assert_eq!(prec, Precision::Day);
+        assert_eq!(flags, vec![DateFlag::YearInferred]);
+        // A Friday 8 October more than 7 years back does not count: with a
+        // reference in 2025 only 2021 qualifies; 2010 is too far.
+        let mut p = DateParser::new(Lexicon::builtin());
+        let mut c = ctx(DateOrder::Dmy);
+        c.reference = DateTime::parse_from_rfc3339("2020-12-31T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert!(p.parse_line("Jumat (8/10)", &c).is_none());
+    }
+
+    #[test]
+    fn english_shapes() {
+        let mut p = DateParser::new(Lexicon::builtin());
+        let mut c = ctx(DateOrder::Mdy);
+        c.timezone = chrono_tz::UTC;
+        let at = |p: &mut DateParser, s: &str| rfc3339(&p.parse_line(s, &c).unwrap().datetime);
+        assert_eq!(at(&mut p, "Wednesday, December 31, 2025 12:10 PM"), "2025-12-31T12:10:00+00:00");
+        assert_eq!(at(&mut p, "Dec 31st, 2025 at 9:05 a.m. EST"), "2025-12-31T09:05:00-05:00");
+        assert_eq!(at(&mut p, "Published: 31 December 2025 23:59 GMT+7"), "2025-12-31T23:59:00+07:00");
+        assert_eq!(at(&mut p, "11/02/2023 21:34"), "2023-11-02T21:34:00+00:00");
+        assert_eq!(at(&mut p, "2023-11-02T21:34:05+07:00"), "2023-11-02T21:34:05+07:00");
+    }
+
+    #[test]
+    fn weekday_mismatch_is_flagged() {
+        // 31 December 2025 is a Wednesday (Rabu), not a Thursday (Kamis).
+        let (v, _, flags) = line("Kamis, 31 Desember 2025 | 12:10").unwrap();
+        assert_eq!(v, "2025-12-31T12:10:00+07:00");
+        assert_eq!(flags, vec![DateFlag::WeekdayMismatch]);
+        assert!(line("Rabu, 31 Desember 2025 | 12:10").unwrap().2.is_empty());
+    }
+
+    #[test]
+    fn non_dates_are_not_dates() {
+        for s in [
+            "Harga Minyak Datar saat Tensi Timteng Naik",
+            "Prabowo Dijadwalkan Kunjungi Aceh Tamiang 1 Januari 2026 bersama menteri",
+            "17.000 LSM",
+            "31 Februari 2025",
+            "12:10",
+            "",
+            "Rp1,3 Juta",
+        ] {
+            assert!(line(s).is_none(), "{s:?} parsed as a date");
+        }
+    }
+
+    #[test]
+    fn finds_dates_inside_text() {
+        let mut p = DateParser::new(Lexicon::builtin());
+        let s = "katanya seperti dikutip dari Euro News, Jumat (8/10).";
+        let f = p.find_first(s, &ctx(DateOrder::Dmy)).unwrap();
+        assert_eq!(&s[f.span.clone()], "Jumat (8/10)");
+        assert_eq!(rfc3339(&f.datetime), "2021-10-08T00:00:00+07:00");
+        assert!(p
+            .find_first("ada 17.000 LSM dan 8/10 orang", &ctx(DateOrder::Dmy))
+            .is_none());
+    }
+}

@@ -1,0 +1,371 @@
+//! Per-language data for the parser: date words, zone abbreviations, boilerplate
+//! lines, caption markers and stopwords for language detection.
+//!
+//! The data lives in `src/parse/lang/*.toml`, one file per language, embedded at
+//! build time. Code here only indexes it. Adding a language is adding a file and
+//! one line to [`BUILTIN`].
+
+use std::collections::HashMap;
+use std::sync::OnceLock;
+
+use chrono::FixedOffset;
+use serde::Deserialize;
+
+/// The embedded language files, in priority order: when two languages spell a word
+/// the same way, the first one's meaning is the only one kept, and a unit test
+/// checks that no two meanings clash.
+const BUILTIN: [(&str, &str); 2] = [
+    ("id", include_str!("lang/id.toml")),
+    ("en", include_str!("lang/en.toml")),
+];
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LanguageFile {
+    code: String,
+    #[allow(dead_code)]
+    name: String,
+    default_timezone: String,
+    numeric_date_order: DateOrder,
+    dates: DatesFile,
+    lines: LinesFile,
+    detect: DetectFile,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DatesFile {
+    weekdays: Vec<Vec<String>>,
+    months: Vec<Vec<String>>,
+    zones: HashMap<String, String>,
+    filler: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct LinesFile {
+    boilerplate_exact: Vec<String>,
+    boilerplate_prefix: Vec<String>,
+    caption_prefix: Vec<String>,
+    caption_credits: Vec<String>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct DetectFile {
+    stopwords: Vec<String>,
+}
+
+/// Order of day, month and year in all-numeric dates.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum DateOrder {
+    Dmy,
+    Mdy,
+}
+
+/// What a word means to the date grammar.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DateWord {
+    /// 0 = Monday.
+    Weekday(u8),
+    /// 1 = January.
+    Month(u8),
+    Zone(FixedOffset),
+    /// A word allowed between date parts that carries no meaning ("pukul").
+    Filler,
+}
+
+/// One language's settings.
+#[derive(Debug, Clone)]
+pub struct Language {
+    pub code: String,
+    pub default_timezone: chrono_tz::Tz,
+    pub numeric_date_order: DateOrder,
+    boilerplate_exact: Vec<String>,
+    boilerplate_prefix: Vec<String>,
+    caption_prefix: Vec<String>,
+}
+
+/// All languages, with the indexes the parser uses.
+#[derive(Debug)]
+pub struct Lexicon {
+    languages: Vec<Language>,
+    date_words: HashMap<String, DateWord>,
+    /// Credit → its canonical spelling, keyed lowercase.
+    credits: HashMap<String, String>,
+    /// Stopword → bitmask of the languages that use it (bit i = languages[i]).
+    stopwords: HashMap<String, u32>,
+    /// Words in clashing meaning found at load time (must be empty; tested).
+    clashes: Vec<String>,
+}
+
+/// A problem in a language file. Only reachable if an embedded file is broken,
+/// which the unit tests rule out.
+#[derive(Debug, thiserror::Error)]
+pub enum LexiconError {
+    #[error("language file `{file}` is not valid: {source}")]
+    Toml {
+        file: String,
+        #[source]
+        source: toml::de::Error,
+    },
+    #[error("language file `{file}`: {message}")]
+    Invalid { file: String, message: String },
+}
+
+impl Lexicon {
+    /// The lexicon built from the embedded language files.
+    pub fn builtin() -> &'static Lexicon {
+        static LEXICON: OnceLock<Lexicon> = OnceLock::new();
+        LEXICON.get_or_init(|| match Lexicon::from_sources(&BUILTIN) {
+            Ok(l) => l,
+            // The embedded files are fixed at build time and covered by tests.
+            Err(e) => panic!("embedded language data is broken: {e}"),
+        })
+    }
+
+    /// Builds a lexicon from `(name, toml)` pairs, in priority order.
+    pub fn from_sources(sources: &[(&str, &str)]) -> Result<Lexicon, LexiconError> {
+        let mut lex = Lexicon {
+            languages: Vec::new(),
+            date_words: HashMap::new(),
+            credits: HashMap::new(),
+            stopwords: HashMap::new(),
+            clashes: Vec::new(),
+        };
+        for (i, (file, src)) in sources.iter().enumerate() {
+            let invalid = |message: String| LexiconError::Invalid {
+                file: file.to_string(),
+                message,
+            };
+            let f: LanguageFile = toml::from_str(src).map_err(|source| LexiconError::Toml {
+                file: file.to_string(),
+                source,
+            })?;
+            if f.dates.weekdays.len() != 7 || f.dates.months.len() != 12 {
+                return Err(invalid("needs 7 weekdays and 12 months".into()));
+            }
+            let tz: chrono_tz::Tz = f
+                .default_timezone
+                .parse()
+                .map_err(|_| invalid(format!("unknown zone {}", f.default_timezone)))?;
+            for (d, names) in f.dates.weekdays.iter().enumerate() {
+                for n in names {
+                    lex.add_date_word(n, DateWord::Weekday(d as u8));
+                }
+            }
+            for (m, names) in f.dates.months.iter().enumerate() {
+                for n in names {
+                    lex.add_date_word(n, DateWord::Month(m as u8 + 1));
+                }
+            }
+            for (abbr, off) in &f.dates.zones {
+                let offset = parse_offset(off)
+                    .ok_or_else(|| invalid(format!("bad offset {off} for zone {abbr}")))?;
+                lex.add_date_word(abbr, DateWord::Zone(offset));
+            }
+            for w in &f.dates.filler {
+                lex.add_date_word(w, DateWord::Filler);
+            }
+            for c in &f.lines.caption_credits {
+                lex.credits
+                    .entry(c.to_lowercase())
+                    .or_insert_with(|| c.clone());
+            }
+            for w in &f.detect.stopwords {
+                *lex.stopwords.entry(w.to_lowercase()).or_default() |= 1 << i;
+            }
+            let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
+            lex.languages.push(Language {
+                code: f.code,
+                default_timezone: tz,
+                numeric_date_order: f.numeric_date_order,
+                boilerplate_exact: lower(&f.lines.boilerplate_exact),
+                boilerplate_prefix: lower(&f.lines.boilerplate_prefix),
+                caption_prefix: lower(&f.lines.caption_prefix),
+            });
+        }
+        Ok(lex)
+    }
+
+    fn add_date_word(&mut self, word: &str, meaning: DateWord) {
+        let key = fold_word(word);
+        match self.date_words.get(&key) {
+            Some(existing) if *existing != meaning => self.clashes.push(key),
+            Some(_) => {}
+            None => {
+                self.date_words.insert(key, meaning);
+            }
+        }
+    }
+
+    /// The meaning of a (lowercase, folded) word in any language's date grammar.
+    pub fn date_word(&self, folded: &str) -> Option<DateWord> {
+        self.date_words.get(folded).copied()
+    }
+
+    /// The language with this code, if warta has data for it.
+    pub fn language(&self, code: &str) -> Option<&Language> {
+        self.languages.iter().find(|l| l.code == code)
+    }
+
+    pub fn languages(&self) -> &[Language] {
+        &self.languages
+    }
+
+    /// Whether a whole line is boilerplate in any language.
+    pub fn is_boilerplate(&self, line: &str) -> bool {
+        let lower = line.trim().to_lowercase();
+        let stripped = lower.trim_end_matches(|c: char| !c.is_alphanumeric() && c != ')');
+        let stripped = stripped.trim_start_matches(|c: char| !c.is_alphanumeric());
+        self.languages.iter().any(|l| {
+            l.boilerplate_exact.iter().any(|b| b == stripped)
+                || l.boilerplate_prefix
+                    .iter()
+                    .any(|p| stripped.starts_with(p.as_str()) && boundary_after(stripped, p))
+        })
+    }
+
+    /// Whether a line opens with a caption marker such as `Foto:`.
+    pub fn caption_prefix_len(&self, line: &str) -> Option<usize> {
+        let lower = line.to_lowercase();
+        self.languages
+            .iter()
+            .flat_map(|l| l.caption_prefix.iter())
+            .filter(|p| lower.starts_with(p.as_str()) && boundary_after(&lower, p))
+            .map(|p| p.len())
+            .max()
+            // Lowercasing can change byte lengths; only trust ASCII prefixes.
+            .filter(|n| line.is_char_boundary(*n))
+    }
+
+    /// The canonical spelling of a known photo credit.
+    pub fn credit(&self, word: &str) -> Option<&str> {
+        self.credits.get(&word.to_lowercase()).map(String::as_str)
+    }
+
+    /// Guesses the language of a text by stopword coverage. Returns `None` when no
+    /// language has clear evidence (fewer than 3 stopword hits).
+    pub fn detect(&self, text: &str) -> Option<&Language> {
+        let mut scores = vec![0u32; self.languages.len()];
+        let mut seen = 0;
+        for w in text
+            .split(|c: char| !c.is_alphanumeric())
+            .filter(|w| !w.is_empty())
+        {
+            seen += 1;
+            if seen > 400 {
+                break;
+            }
+            let lw;
+            let key = if w.bytes().any(|b| b.is_ascii_uppercase()) {
+                lw = w.to_lowercase();
+                lw.as_str()
+            } else {
+                w
+            };
+            if let Some(mask) = self.stopwords.get(key) {
+                for (i, s) in scores.iter_mut().enumerate() {
+                    if mask & (1 << i) != 0 {
+                        *s += 1;
+                    }
+                }
+            }
+        }
+        let (best, score) = scores.iter().enumerate().max_by_key(|(_, s)| **s)?;
+        (*score >= 3).then(|| &self.languages[best])
+    }
+}
+
+/// Lowercases and maps typographic apostrophes so `Jum’at` matches `jum'at`.
+pub fn fold_word(w: &str) -> String {
+    w.chars()
+        .map(|c| if c == '’' || c == '`' { '\'' } else { c })
+        .flat_map(char::to_lowercase)
+        .collect()
+}
+
+/// A prefix like `baca juga` matches `baca juga: x` but not `baca jugalah`.
+fn boundary_after(s: &str, prefix: &str) -> bool {
+    if prefix.ends_with(|c: char| !c.is_alphanumeric()) {
+        return true;
+    }
+    s[prefix.len()..]
+        .chars()
+        .next()
+        .is_none_or(|c| !c.is_alphanumeric())
+}
+
+/// Parses `+07:00`, `-0530` or `+7`.
+pub fn parse_offset(s: &str) -> Option<FixedOffset> {
+    let s = s.trim();
+    let (sign, rest) = match s.as_bytes().first()? {
+        b'+' => (1, &s[1..]),
+        b'-' => (-1, &s[1..]),
+        _ => return None,
+    };
+    let digits: String = rest.chars().filter(|c| c.is_ascii_digit()).collect();
+    if digits.len() != rest.len() - rest.matches(':').count() {
+        return None;
+    }
+    let (h, m) = match digits.len() {
+        1 | 2 => (digits.parse::<i32>().ok()?, 0),
+        3 | 4 => {
+            let (h, m) = digits.split_at(digits.len() - 2);
+            (h.parse::<i32>().ok()?, m.parse::<i32>().ok()?)
+        }
+        _ => return None,
+    };
+    if h > 14 || m > 59 {
+        return None;
+    }
+    FixedOffset::east_opt(sign * (h * 3600 + m * 60))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn embedded_languages_load_without_clashes() {
+        let lex = Lexicon::builtin();
+        assert_eq!(lex.languages().len(), BUILTIN.len());
+        assert!(lex.clashes.is_empty(), "clashing date words: {:?}", lex.clashes);
+        assert_eq!(lex.date_word("desember"), Some(DateWord::Month(12)));
+        assert_eq!(lex.date_word("jum'at"), Some(DateWord::Weekday(4)));
+        assert_eq!(lex.date_word(&fold_word("Jum’at")), Some(DateWord::Weekday(4)));
+        assert_eq!(lex.date_word("wednesday"), Some(DateWord::Weekday(2)));
+    }
+
+    #[test]
+    fn boilerplate_lines_are_data() {
+        let lex = Lexicon::builtin();
+        assert!(lex.is_boilerplate("Selengkapnya"));
+        assert!(lex.is_boilerplate("  SELENGKAPNYA >> "));
+        assert!(lex.is_boilerplate("Baca juga: Harga emas naik"));
+        assert!(lex.is_boilerplate("Editor: Budi"));
+        assert!(lex.is_boilerplate("ADVERTISEMENT"));
+        assert!(!lex.is_boilerplate("Baca jugalah buku ini setiap hari."));
+        assert!(!lex.is_boilerplate("Selengkapnya, pemerintah akan menjelaskan rencana itu."));
+    }
+
+    #[test]
+    fn detects_indonesian_and_english() {
+        let lex = Lexicon::builtin();
+        let id = "Menteri mengatakan bahwa saat ini ada 17.000 LSM yang aktif di negara itu.";
+        assert_eq!(lex.detect(id).map(|l| l.code.as_str()), Some("id"));
+        let en = "The minister said that there are now 17,000 groups which are active in the country.";
+        assert_eq!(lex.detect(en).map(|l| l.code.as_str()), Some("en"));
+        assert!(lex.detect("12 34").is_none());
+    }
+
+    #[test]
+    fn parses_offsets() {
+        assert_eq!(parse_offset("+07:00"), FixedOffset::east_opt(7 * 3600));
+        assert_eq!(parse_offset("-0530"), FixedOffset::east_opt(-(5 * 3600 + 1800)));
+        assert_eq!(parse_offset("+7"), FixedOffset::east_opt(7 * 3600));
+        assert_eq!(parse_offset("7"), None);
+        assert_eq!(parse_offset("+99"), None);
+    }
+}

@@ -1,0 +1,192 @@
+//! Page → [`ParsedPage`]: the article (title, caption, body paragraphs, date,
+//! language) and the page's headline list. Pure and synchronous: no I/O, no
+//! Kafka types, no clocks (the fetch time is the only notion of "now").
+//!
+//! - [`lang`]: per-language data (date words, boilerplate, captions, stopwords).
+//! - [`date`]: the date grammar.
+//! - [`textpage`]: plain-text pages, one block per line.
+
+pub mod date;
+pub mod lang;
+pub mod textpage;
+
+use chrono::{DateTime, FixedOffset};
+use chrono_tz::Tz;
+
+use crate::event::{Caption, DateFlag, Page, Precision, Published, Removed};
+use date::DateContext;
+use lang::{DateOrder, Lexicon};
+
+/// Per-site facts from the configuration, applied before anything the page or
+/// the event says (an operator knows their sites better than a heuristic).
+#[derive(Debug, Clone, Default)]
+pub struct SiteHints {
+    pub timezone: Option<Tz>,
+    pub language: Option<String>,
+}
+
+/// Where the article title came from.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TitleSource {
+    Text,
+    Event,
+}
+
+/// One item of a page's headline list.
+#[derive(Debug, Clone, PartialEq)]
+pub struct HeadlineItem {
+    pub title: String,
+    pub url: Option<String>,
+    pub published_at: Option<DateTime<FixedOffset>>,
+    pub precision: Option<Precision>,
+    pub flags: Vec<DateFlag>,
+}
+
+/// Everything the parser found on one page.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ParsedPage {
+    pub title: Option<(String, TitleSource)>,
+    pub caption: Option<Caption>,
+    /// Clean body paragraphs in page order: no repeats, no boilerplate, hard
+    /// wraps joined.
+    pub paragraphs: Vec<String>,
+    /// Normalized text of each paragraph (see [`crate::text::normalize`]), kept
+    /// because the content hash and dedup fingerprints are computed from it.
+    pub normalized: Vec<String>,
+    pub published: Option<Published>,
+    pub language: Option<String>,
+    pub headlines: Vec<HeadlineItem>,
+    pub removed: Removed,
+}
+
+/// Parses pages; holds reusable buffers, so keep one per worker thread.
+pub struct Parser {
+    lex: &'static Lexicon,
+    dates: date::DateParser<'static>,
+}
+
+impl Default for Parser {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Parser {
+    pub fn new() -> Self {
+        let lex = Lexicon::builtin();
+        Parser {
+            lex,
+            dates: date::DateParser::new(lex),
+        }
+    }
+
+    /// Parses a validated page.
+    pub fn parse(&mut self, page: &Page, hints: &SiteHints) -> ParsedPage {
+        let language = page
+            .language
+            .clone()
+            .or_else(|| hints.language.clone())
+            .or_else(|| detect_language(self.lex, &page.content));
+        let lang_data = language.as_deref().and_then(|c| self.lex.language(c));
+        let timezone = hints
+            .timezone
+            .or(page.timezone)
+            .or(lang_data.map(|l| l.default_timezone))
+            .unwrap_or(chrono_tz::UTC);
+        let ctx = DateContext {
+            reference: page.fetched_at,
+            timezone,
+            order: lang_data
+                .map(|l| l.numeric_date_order)
+                .unwrap_or(DateOrder::Dmy),
+        };
+        let mut parsed = textpage::parse(self.lex, &mut self.dates, &page.content, &ctx);
+        parsed.language = language;
+        if let Some(meta) = metadata_date(&mut self.dates, page, &ctx) {
+            parsed.published = Some(meta);
+        }
+        if parsed.title.is_none() {
+            parsed.title = page.title.clone().map(|t| (t, TitleSource::Event));
+        }
+        parsed
+    }
+}
+
+/// A publication date the crawler put in `metadata` (`published_at` or
+/// `datePublished`), which outranks anything read from the text.
+fn metadata_date(
+    dates: &mut date::DateParser<'_>,
+    page: &Page,
+    ctx: &DateContext,
+) -> Option<Published> {
+    let meta = page.metadata.as_ref()?;
+    let raw = ["published_at", "datePublished", "date_published"]
+        .iter()
+        .find_map(|k| meta.get(*k)?.as_str())?;
+    let (value, precision, flags) = match DateTime::parse_from_rfc3339(raw) {
+        Ok(t) => (t, Precision::Second, Vec::new()),
+        Err(_) => {
+            let f = dates.parse_line(raw, ctx)?;
+            (f.datetime, f.precision, f.flags)
+        }
+    };
+    Some(Published {
+        value: crate::event::rfc3339(&value),
+        precision,
+        source: crate::event::DateSource::Metadata,
+        raw: raw.to_string(),
+        flags,
+    })
+}
+
+/// Language of a page the event did not label: stopwords of the languages warta
+/// has data for first (fast, and exact for those), then whatlang for the rest.
+fn detect_language(lex: &Lexicon, content: &str) -> Option<String> {
+    if let Some(l) = lex.detect(content) {
+        return Some(l.code.clone());
+    }
+    let mut end = content.len().min(4096);
+    while !content.is_char_boundary(end) {
+        end -= 1;
+    }
+    let info = whatlang::detect(&content[..end])?;
+    if !info.is_reliable() {
+        return None;
+    }
+    Some(iso639_1(info.lang().code()).to_string())
+}
+
+/// ISO 639-3 (whatlang) → ISO 639-1 for the languages news crawls meet most;
+/// others keep their 3-letter code.
+fn iso639_1(code3: &str) -> &str {
+    const MAP: [(&str, &str); 24] = [
+        ("eng", "en"),
+        ("ind", "id"),
+        ("msa", "ms"),
+        ("zsm", "ms"),
+        ("jav", "jv"),
+        ("tha", "th"),
+        ("vie", "vi"),
+        ("tgl", "tl"),
+        ("cmn", "zh"),
+        ("jpn", "ja"),
+        ("kor", "ko"),
+        ("ara", "ar"),
+        ("hin", "hi"),
+        ("fra", "fr"),
+        ("deu", "de"),
+        ("spa", "es"),
+        ("por", "pt"),
+        ("ita", "it"),
+        ("nld", "nl"),
+        ("rus", "ru"),
+        ("tur", "tr"),
+        ("pol", "pl"),
+        ("ukr", "uk"),
+        ("swe", "sv"),
+    ];
+    MAP.iter()
+        .find(|(three, _)| *three == code3)
+        .map(|(_, two)| *two)
+        .unwrap_or(code3)
+}

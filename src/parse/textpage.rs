@@ -1,0 +1,426 @@
+//! Plain-text pages: one block per line, as crawlers emit them after stripping
+//! markup. Each line is classified (title, caption, body, headline item, date
+//! line, boilerplate), hard-wrapped lines are joined, and repeated paragraphs are
+//! dropped.
+//!
+//! The order of the passes matters: headline lists are found first (a title line
+//! followed by a date line, at least twice), because their titles look like
+//! article titles; captions and the title come next; joining runs before repeat
+//! removal, so that a repeated paragraph that was also wrapped is recognised whole.
+
+use xxhash_rust::xxh3::xxh3_64;
+
+use super::date::{DateContext, DateParser, FoundDate};
+use super::lang::Lexicon;
+use super::{HeadlineItem, ParsedPage, TitleSource};
+use crate::event::{Caption, DateSource, Published, Removed};
+use crate::text::normalize;
+
+/// Headline titles and article titles are short; longer lines are paragraphs.
+const MAX_TITLE_CHARS: usize = 200;
+const MAX_TITLE_WORDS: usize = 30;
+/// A line at least this long that stops mid-sentence was wrapped by the crawler.
+const WRAPPED_LINE_MIN_CHARS: usize = 60;
+/// Two paragraphs whose word sets overlap this much (relative to the smaller) are
+/// one paragraph printed twice.
+const NEAR_REPEAT_CONTAINMENT: f64 = 0.9;
+/// ... provided the shorter has at least this share of the longer's words, so a
+/// one-line summary is not taken for a copy of the paragraph it summarises.
+const NEAR_REPEAT_MIN_LENGTH_RATIO: f64 = 0.5;
+/// Paragraphs shorter than this (in distinct words) only count as repeats when
+/// they are exactly equal.
+const NEAR_REPEAT_MIN_WORDS: usize = 8;
+
+#[derive(Debug, Clone, PartialEq)]
+enum Kind {
+    Other,
+    Boilerplate,
+    Date(FoundDate),
+    HeadlineTitle,
+    HeadlineDate,
+}
+
+/// Parses a plain-text page.
+pub fn parse(
+    lex: &Lexicon,
+    dates: &mut DateParser<'_>,
+    content: &str,
+    ctx: &DateContext,
+) -> ParsedPage {
+    let lines: Vec<&str> = content
+        .split(['\n', '\r'])
+        .map(clean_line)
+        .filter(|l| !l.is_empty())
+        .collect();
+    let mut kinds: Vec<Kind> = lines
+        .iter()
+        .map(|l| {
+            if lex.is_boilerplate(l) {
+                Kind::Boilerplate
+            } else if let Some(d) = dates.parse_line(l, ctx) {
+                Kind::Date(d)
+            } else {
+                Kind::Other
+            }
+        })
+        .collect();
+
+    let mut removed = Removed::default();
+    let headlines = find_headline_lists(&lines, &mut kinds);
+    removed.headline_items = headlines.len() as u32;
+
+    let mut caption: Option<Caption> = None;
+    let mut dateline: Option<(FoundDate, &str)> = None;
+    let mut title: Option<String> = None;
+    // Runs of body lines; a run breaks wherever a non-body line stood, because
+    // a wrapped paragraph is never split by a caption or a date.
+    let mut runs: Vec<Vec<&str>> = vec![Vec::new()];
+    let mut seen_body = false;
+    for (i, (line, kind)) in lines.iter().zip(&kinds).enumerate() {
+        match kind {
+            Kind::HeadlineTitle | Kind::HeadlineDate => {
+                runs.push(Vec::new());
+            }
+            Kind::Boilerplate => {
+                removed.boilerplate_lines += 1;
+                runs.push(Vec::new());
+            }
+            Kind::Date(d) => {
+                if dateline.is_none() {
+                    dateline = Some((d.clone(), line));
+                }
+                runs.push(Vec::new());
+            }
+            Kind::Other => {
+                if let Some(c) = split_caption(lex, line) {
+                    removed.captions += 1;
+                    if caption.is_none() {
+                        caption = Some(c);
+                    }
+                    runs.push(Vec::new());
+                } else if !seen_body && title.is_none() && looks_like_title(line, &lines, &kinds, i)
+                {
+                    title = Some(line.to_string());
+                    runs.push(Vec::new());
+                } else {
+                    seen_body = true;
+                    if let Some(run) = runs.last_mut() {
+                        run.push(line);
+                    }
+                }
+            }
+        }
+    }
+
+    let joined: Vec<String> = runs.iter().flat_map(|run| join_wrapped(run)).collect();
+    let (paragraphs, normalized) = drop_repeats(joined, &mut removed);
+
+    let published = match dateline {
+        Some((d, raw)) => Some(published_from(&d, raw)),
+        None => paragraphs.iter().find_map(|p| {
+            let d = dates.find_first(p, ctx)?;
+            // In running text only a weekday-anchored date ("Jumat (8/10)")
+            // reports the news day; a bare "17 Agustus 1945" is history.
+            let raw = &p[d.span.clone()];
+            starts_with_weekday(lex, raw).then(|| published_from(&d, raw))
+        }),
+    };
+
+    ParsedPage {
+        title: title.map(|t| (t, TitleSource::Text)),
+        caption,
+        paragraphs,
+        normalized,
+        published,
+        language: None,
+        headlines,
+        removed,
+    }
+}
+
+/// Trims whitespace, including no-break spaces and zero-width characters that
+/// crawlers leave behind, and a byte-order mark.
+fn clean_line(l: &str) -> &str {
+    l.trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{feff}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}'))
+}
+
+fn starts_with_weekday(lex: &Lexicon, raw: &str) -> bool {
+    let first = raw
+        .split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’'))
+        .next()
+        .unwrap_or("");
+    matches!(
+        lex.date_word(&super::lang::fold_word(first)),
+        Some(super::lang::DateWord::Weekday(_))
+    )
+}
+
+fn published_from(d: &FoundDate, raw: &str) -> Published {
+    Published {
+        value: crate::event::rfc3339(&d.datetime),
+        precision: d.precision,
+        source: DateSource::Text,
+        raw: raw.to_string(),
+        flags: d.flags.clone(),
+    }
+}
+
+fn char_len(s: &str) -> usize {
+    s.chars().count()
+}
+
+fn is_short_line(l: &str) -> bool {
+    char_len(l) <= MAX_TITLE_CHARS && l.split_whitespace().count() <= MAX_TITLE_WORDS
+}
+
+/// Finds runs of "title line, date line" (or "date line, title line") pairs; a
+/// run of at least two pairs is a headline list. Marks the lines and returns the
+/// items in page order.
+fn find_headline_lists(lines: &[&str], kinds: &mut [Kind]) -> Vec<HeadlineItem> {
+    let is_title = |k: &Kind, l: &str| *k == Kind::Other && is_short_line(l);
+    let is_date = |k: &Kind| matches!(k, Kind::Date(_));
+    let mut items = Vec::new();
+    let mut i = 0;
+    while i + 1 < lines.len() {
+        // Try title-first, then date-first; each needs two pairs in a row.
+        let mut matched = false;
+        for date_first in [false, true] {
+            let pair_at = |j: usize| -> bool {
+                if j + 1 >= lines.len() {
+                    return false;
+                }
+                let (t, d) = if date_first { (j + 1, j) } else { (j, j + 1) };
+                is_title(&kinds[t], lines[t]) && is_date(&kinds[d])
+            };
+            let mut end = i;
+            while pair_at(end) {
+                end += 2;
+            }
+            if (end - i) / 2 >= 2 {
+                for j in (i..end).step_by(2) {
+                    let (t, d) = if date_first { (j + 1, j) } else { (j, j + 1) };
+                    let Kind::Date(found) = std::mem::replace(&mut kinds[d], Kind::HeadlineDate)
+                    else {
+                        continue;
+                    };
+                    kinds[t] = Kind::HeadlineTitle;
+                    items.push(HeadlineItem {
+                        title: lines[t].to_string(),
+                        url: None,
+                        published_at: Some(found.datetime),
+                        precision: Some(found.precision),
+                        flags: found.flags,
+                    });
+                }
+                i = end;
+                matched = true;
+                break;
+            }
+        }
+        if !matched {
+            i += 1;
+        }
+    }
+    items
+}
+
+/// Splits a photo caption into text and credit: `…/Net`, `Foto: …`.
+fn split_caption(lex: &Lexicon, line: &str) -> Option<Caption> {
+    if line.contains("://") || line.contains("www.") {
+        return None;
+    }
+    let (body, prefixed) = match lex.caption_prefix_len(line) {
+        Some(n) => (line[n..].trim_start_matches([' ', ':']).trim(), true),
+        None => (line, false),
+    };
+    if let Some(slash) = body.rfind('/') {
+        let text = body[..slash].trim();
+        let credit = body[slash + 1..].trim();
+        if let Some(credit) = credit_word(lex, credit) {
+            let ends_sentence = text.ends_with(['.', '!', '?']);
+            let known = lex.credit(credit).is_some();
+            if char_len(text) >= 10 && (known || !ends_sentence) && char_len(line) <= 400 {
+                return Some(Caption {
+                    text: text.to_string(),
+                    credit: Some(lex.credit(credit).unwrap_or(credit).to_string()),
+                });
+            }
+        }
+    }
+    prefixed.then(|| Caption {
+        text: body.to_string(),
+        credit: None,
+    })
+}
+
+/// A credit is one to four capitalised words of letters (and dots), such as
+/// `Net`, `RMOL`, `ANTARA FOTO` or `Dok. Pribadi`.
+fn credit_word<'a>(lex: &Lexicon, credit: &'a str) -> Option<&'a str> {
+    let credit = credit.trim_end_matches('.');
+    if credit.is_empty() || char_len(credit) > 40 {
+        return None;
+    }
+    if lex.credit(credit).is_some() {
+        return Some(credit);
+    }
+    let words: Vec<&str> = credit.split_whitespace().collect();
+    let ok = !words.is_empty()
+        && words.len() <= 4
+        && words.iter().all(|w| {
+            w.chars().next().is_some_and(char::is_uppercase)
+                && w.chars().all(|c| c.is_alphabetic() || c == '.' || c == '-')
+        });
+    ok.then_some(credit)
+}
+
+/// A title is a short line before the body that does not end like a sentence,
+/// and that more text follows.
+fn looks_like_title(line: &str, lines: &[&str], kinds: &[Kind], i: usize) -> bool {
+    let words = line.split_whitespace().count();
+    if !is_short_line(line) || words < 2 || line.ends_with(['.', ',', ';', ':']) {
+        return false;
+    }
+    if !line.chars().next().is_some_and(|c| c.is_uppercase() || c.is_numeric() || "\"“'‘".contains(c)) {
+        return false;
+    }
+    // Something substantial must follow: a dateline or a longer body line.
+    lines
+        .iter()
+        .zip(kinds)
+        .skip(i + 1)
+        .find(|(_, k)| !matches!(k, Kind::Boilerplate))
+        .is_some_and(|(l, k)| match k {
+            Kind::Date(_) => true,
+            Kind::Other => char_len(l) > char_len(line),
+            _ => false,
+        })
+}
+
+/// Whether a line ends where a paragraph may end.
+fn ends_paragraph(l: &str) -> bool {
+    l.ends_with(['.', '!', '?', '…', '"', '”', '’', '»', ':', ')', ']'])
+}
+
+/// Joins lines the crawler hard-wrapped: a line that stops mid-sentence continues
+/// on the next when the next starts in lowercase, or when the line is long enough
+/// that it cannot be a subheading.
+fn join_wrapped(run: &[&str]) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(run.len());
+    let mut open = false;
+    for line in run {
+        let continues = open
+            && out.last().is_some_and(|prev: &String| {
+                let lower_next = line.chars().next().is_some_and(char::is_lowercase);
+                let long_prev = char_len(prev) >= WRAPPED_LINE_MIN_CHARS
+                    && prev.chars().last().is_some_and(|c| c.is_alphanumeric() || c == ',');
+                lower_next || long_prev
+            });
+        if continues {
+            if let Some(prev) = out.last_mut() {
+                prev.push(' ');
+                prev.push_str(line);
+            }
+        } else {
+            out.push(line.to_string());
+        }
+        open = out.last().is_some_and(|p| !ends_paragraph(p));
+    }
+    out
+}
+
+/// Drops paragraphs printed twice, exactly (after normalization) or nearly (word
+/// sets overlapping by [`NEAR_REPEAT_CONTAINMENT`]). The first copy stays.
+fn drop_repeats(paragraphs: Vec<String>, removed: &mut Removed) -> (Vec<String>, Vec<String>) {
+    let mut kept = Vec::with_capacity(paragraphs.len());
+    let mut kept_norm: Vec<String> = Vec::with_capacity(paragraphs.len());
+    let mut kept_words: Vec<Vec<u64>> = Vec::with_capacity(paragraphs.len());
+    for p in paragraphs {
+        let n = normalize(&p);
+        if n.is_empty() {
+            // Lines of only punctuation or symbols ("***", "—") separate nothing.
+            removed.boilerplate_lines += 1;
+            continue;
+        }
+        if kept_norm.contains(&n) {
+            removed.repeated_paragraphs += 1;
+            continue;
+        }
+        let mut words: Vec<u64> = n.split(' ').map(|w| xxh3_64(w.as_bytes())).collect();
+        words.sort_unstable();
+        words.dedup();
+        if words.len() >= NEAR_REPEAT_MIN_WORDS
+            && kept_words.iter().any(|k| near_repeat(k, &words))
+        {
+            removed.repeated_paragraphs += 1;
+            continue;
+        }
+        kept.push(p);
+        kept_norm.push(n);
+        kept_words.push(words);
+    }
+    (kept, kept_norm)
+}
+
+fn near_repeat(a: &[u64], b: &[u64]) -> bool {
+    let (small, large) = if a.len() <= b.len() { (a, b) } else { (b, a) };
+    if small.len() < NEAR_REPEAT_MIN_WORDS
+        || (small.len() as f64) < NEAR_REPEAT_MIN_LENGTH_RATIO * large.len() as f64
+    {
+        return false;
+    }
+    let (mut i, mut j, mut common) = (0, 0, 0usize);
+    while i < small.len() && j < large.len() {
+        match small[i].cmp(&large[j]) {
+            std::cmp::Ordering::Less => i += 1,
+            std::cmp::Ordering::Greater => j += 1,
+            std::cmp::Ordering::Equal => {
+                common += 1;
+                i += 1;
+                j += 1;
+            }
+        }
+    }
+    common as f64 >= NEAR_REPEAT_CONTAINMENT * small.len() as f64
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn joins_wrapped_lines_only_mid_sentence() {
+        let long = "Ini adalah kalimat yang cukup panjang untuk tidak menjadi subjudul dan berakhir di tengah";
+        assert_eq!(join_wrapped(&[long, "Kalimat."]), vec![format!("{long} Kalimat.")]);
+        assert_eq!(join_wrapped(&["Subjudul Pendek", "Paragraf."]).len(), 2);
+        assert_eq!(join_wrapped(&["Kalimat selesai.", "Paragraf baru."]).len(), 2);
+        assert_eq!(join_wrapped(&["Awal kalimat", "berlanjut di sini."]).len(), 1);
+    }
+
+    #[test]
+    fn captions_need_a_credit_or_a_prefix() {
+        let lex = Lexicon::builtin();
+        let c = split_caption(lex, "Menteri informasi Kazakhstan, Aida Balaeva/Net").unwrap();
+        assert_eq!(c.text, "Menteri informasi Kazakhstan, Aida Balaeva");
+        assert_eq!(c.credit.as_deref(), Some("Net"));
+        let c = split_caption(lex, "Foto: Suasana rapat di DPR (ANTARA)").unwrap();
+        assert_eq!(c.credit, None);
+        assert!(split_caption(lex, "Harga naik 8/10 persen tahun ini.").is_none());
+        assert!(split_caption(lex, "Lihat https://example.com/Berita").is_none());
+        assert!(split_caption(lex, "Jakarta/Bandung").is_none());
+    }
+
+    #[test]
+    fn near_repeats_need_substance() {
+        let words = |s: &str| {
+            let mut v: Vec<u64> = normalize(s).split(' ').map(|w| xxh3_64(w.as_bytes())).collect();
+            v.sort_unstable();
+            v.dedup();
+            v
+        };
+        let a = words("satu dua tiga empat lima enam tujuh delapan sembilan sepuluh");
+        let b = words("satu dua tiga empat lima enam tujuh delapan sembilan");
+        assert!(near_repeat(&a, &b));
+        let c = words("satu dua tiga empat lima");
+        assert!(!near_repeat(&a, &c));
+    }
+}
