@@ -230,7 +230,10 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
         }
     };
     if let Err(e) = tracing_subscriber::EnvFilter::try_new(&raw.log.level) {
-        problems.push(format!("log.level ({:?}) is not a valid filter: {e}", raw.log.level));
+        problems.push(format!(
+            "log.level ({:?}) is not a valid filter: {e}",
+            raw.log.level
+        ));
     }
     let mut sites = BTreeMap::new();
     for (site, s) in &raw.sites {
@@ -357,16 +360,25 @@ mod tests {
             ("WARTA__INPUT__MAX_CONTENT_BYTES", "0"),
         ])));
         let all = p.join("\n");
-        assert!(all.contains("unknown key `input.max_content_bytez`"), "{all}");
+        assert!(
+            all.contains("unknown key `input.max_content_bytez`"),
+            "{all}"
+        );
         assert!(all.contains("log.format (\"xml\")"), "{all}");
-        assert!(all.contains("topics.articles and topics.headlines must differ"), "{all}");
+        assert!(
+            all.contains("topics.articles and topics.headlines must differ"),
+            "{all}"
+        );
         assert!(all.contains("input.max_content_bytes (0)"), "{all}");
         assert_eq!(p.len(), 4, "{all}");
     }
 
     #[test]
     fn wrong_types_name_the_key() {
-        let p = problems(Settings::load(env(&[("WARTA__INPUT__MAX_CONTENT_BYTES", "lots")])));
+        let p = problems(Settings::load(env(&[(
+            "WARTA__INPUT__MAX_CONTENT_BYTES",
+            "lots",
+        )])));
         assert!(p[0].contains("max_content_bytes"), "{p:?}");
     }
 }

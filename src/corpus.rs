@@ -125,8 +125,10 @@ pub fn detokenize(tokens: &[String]) -> String {
     let mut glue_next = false;
     for t in tokens {
         let tok = t.as_str();
-        let closing = matches!(tok, "." | "," | ";" | ":" | "!" | "?" | ")" | "]" | "%" | "'s")
-            || (tok == "\"" && open_quote);
+        let closing = matches!(
+            tok,
+            "." | "," | ";" | ":" | "!" | "?" | ")" | "]" | "%" | "'s"
+        ) || (tok == "\"" && open_quote);
         if !out.is_empty() && !closing && !glue_next {
             out.push(' ');
         }
@@ -213,10 +215,22 @@ pub fn templates() -> Vec<Template> {
     ]
 }
 
-const HARI: [&str; 7] = ["Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu"];
+const HARI: [&str; 7] = [
+    "Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu",
+];
 const BULAN: [&str; 12] = [
-    "Januari", "Februari", "Maret", "April", "Mei", "Juni", "Juli", "Agustus", "September",
-    "Oktober", "November", "Desember",
+    "Januari",
+    "Februari",
+    "Maret",
+    "April",
+    "Mei",
+    "Juni",
+    "Juli",
+    "Agustus",
+    "September",
+    "Oktober",
+    "November",
+    "Desember",
 ];
 
 /// `Rabu, 31 Desember 2025 | 12:10`, in the page's local time.
@@ -247,7 +261,9 @@ pub fn render_page(
     let mut side: Vec<String> = Vec::new();
     for (i, t) in sidebar.iter().take(template.sidebar_len).enumerate() {
         side.push(t.to_string());
-        side.push(indonesian_date_line(local.clone() - Duration::minutes(7 * i as i64 + 3)));
+        side.push(indonesian_date_line(
+            local - Duration::minutes(7 * i as i64 + 3),
+        ));
     }
     side.push(template.more_link.to_string());
     if template.sidebar == SidebarPlace::Before {
@@ -273,10 +289,12 @@ mod tests {
 
     #[test]
     fn detokenizes_punctuation_and_quotes() {
-        let toks: Vec<String> = ["Ia", "berkata", ",", "\"", "Jadi", "begitu", ".", "\"", "(", "ANTARA", ")"]
-            .iter()
-            .map(|s| s.to_string())
-            .collect();
+        let toks: Vec<String> = [
+            "Ia", "berkata", ",", "\"", "Jadi", "begitu", ".", "\"", "(", "ANTARA", ")",
+        ]
+        .iter()
+        .map(|s| s.to_string())
+        .collect();
         assert_eq!(detokenize(&toks), "Ia berkata, \"Jadi begitu.\" (ANTARA)");
     }
 

@@ -16,8 +16,10 @@
 //!   `date` (the date grammar), `textpage` (plain-text pages).
 //! - [`pipeline`]: raw bytes → output records; accounts for every input exactly once.
 //! - [`process`]: `warta process`, the pipeline over a JSONL file or stdin.
+//! - [`bench`]: `warta bench`, throughput figures over a file.
 //! - [`corpus`]: builds text pages from the IndoSum corpus for benches and evaluation.
 
+pub mod bench;
 pub mod config;
 pub mod corpus;
 pub mod event;

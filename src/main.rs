@@ -47,6 +47,21 @@ enum Command {
     },
     /// Validate the configuration and print the effective settings.
     CheckConfig,
+    /// Benchmarks: `warta bench parse FILE` runs the pipeline over a JSONL file
+    /// in memory, on one thread, and prints the median time per page.
+    #[command(subcommand)]
+    Bench(BenchCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum BenchCommand {
+    /// Parse + build records for every line of FILE, ROUNDS times.
+    Parse {
+        #[arg(value_name = "FILE")]
+        input: PathBuf,
+        #[arg(long, default_value_t = 200)]
+        rounds: usize,
+    },
 }
 
 fn main() -> ExitCode {
@@ -71,6 +86,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig => {
             print!("{}", settings.to_toml());
             eprintln!("warta: configuration is valid");
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Parse { input, rounds }) => {
+            let result = warta::bench::parse(Arc::new(settings), &input, rounds)?;
+            println!("{result}");
             Ok(())
         }
         Command::Process {

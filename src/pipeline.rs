@@ -18,7 +18,7 @@ use crate::event::{
     SCHEMA_VERSION,
 };
 use crate::parse::{ParsedPage, Parser, SiteHints};
-use crate::text::{digest_hex, normalize, word_count};
+use crate::text::{digest_hex, normalize, normalized_word_count};
 
 /// Which output a record goes to; the topic name comes from the settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -194,7 +194,11 @@ fn article(page: &Page, parsed: ParsedPage) -> Article {
         site: page.site.clone(),
         title: parsed.title.map(|(t, _)| t),
         caption: parsed.caption,
-        word_count: word_count(&text),
+        word_count: parsed
+            .normalized
+            .iter()
+            .map(|n| normalized_word_count(n))
+            .sum(),
         paragraphs: parsed.paragraphs,
         text,
         published_at: parsed.published,

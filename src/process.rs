@@ -129,14 +129,15 @@ pub fn run(
         path: input_name.clone(),
         source,
     };
+    let is_txt =
+        matches!(&options.input, Input::File(p) if p.extension().is_some_and(|e| e == "txt"));
+    if is_txt && options.text_url.is_none() {
+        return Err(ProcessError::TextNeedsUrl);
+    }
     let mut reader: Box<dyn BufRead> = match &options.input {
         Input::Stdin => Box::new(BufReader::new(io::stdin())),
         Input::File(p) => Box::new(BufReader::new(File::open(p).map_err(read_err)?)),
     };
-    let is_txt = matches!(&options.input, Input::File(p) if p.extension().is_some_and(|e| e == "txt"));
-    if is_txt && options.text_url.is_none() {
-        return Err(ProcessError::TextNeedsUrl);
-    }
     let mut sink = Sink::new(options.out_dir.as_deref(), stdout)?;
     let mut pipeline = Pipeline::new(settings.clone());
     let mut summary = Summary::default();
@@ -258,8 +259,10 @@ impl<'a> Sink<'a> {
             Sink::Stdout(w) => w.flush().map_err(err("-".into())),
             Sink::Dir { dir, files } => {
                 for (topic, w) in files.iter_mut() {
-                    w.flush()
-                        .map_err(err(dir.join(format!("{topic}.jsonl")).display().to_string()))?;
+                    w.flush().map_err(err(dir
+                        .join(format!("{topic}.jsonl"))
+                        .display()
+                        .to_string()))?;
                 }
                 Ok(())
             }

@@ -12,8 +12,31 @@ use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 /// space.
 pub fn normalize_into(s: &str, out: &mut String) {
     let start = out.len();
-    // NFKC is the expensive step; most news text is already NFKC (ASCII always is),
-    // so skip the decomposition when the quick check says so.
+    // Most news text is ASCII or already NFKC; the byte loop and the quick check
+    // keep the common case free of Unicode tables.
+    if s.is_ascii() {
+        let mut buf = Vec::with_capacity(s.len() + 1);
+        let mut pending_space = start < out.len();
+        // Appending a space after every separator run and trimming at the end
+        // keeps the loop free of "is this the first word" checks.
+        let mut in_sep = true;
+        for &b in s.as_bytes() {
+            let folded = ASCII_FOLD[b as usize];
+            if folded != 0 {
+                if in_sep && pending_space {
+                    buf.push(b' ');
+                }
+                buf.push(folded);
+                in_sep = false;
+                pending_space = true;
+            } else {
+                in_sep = true;
+            }
+        }
+        // Only ASCII bytes were pushed, so this never fails.
+        out.push_str(std::str::from_utf8(&buf).unwrap_or_default());
+        return;
+    }
     let mut pending_space = false;
     let mut push = |c: char, out: &mut String| {
         if c.is_alphanumeric() {
@@ -30,7 +53,7 @@ pub fn normalize_into(s: &str, out: &mut String) {
             pending_space = true;
         }
     };
-    if s.is_ascii() || is_nfkc_quick(s.chars()) == IsNormalized::Yes {
+    if is_nfkc_quick(s.chars()) == IsNormalized::Yes {
         for c in s.chars() {
             push(c, out);
         }
@@ -41,6 +64,43 @@ pub fn normalize_into(s: &str, out: &mut String) {
     }
 }
 
+/// ASCII byte → its lowercase form if alphanumeric, else 0 (a separator).
+const ASCII_FOLD: [u8; 256] = {
+    let mut t = [0u8; 256];
+    let mut i = 0;
+    while i < 128 {
+        let b = i as u8;
+        if b.is_ascii_alphanumeric() {
+            t[i] = b.to_ascii_lowercase();
+        }
+        i += 1;
+    }
+    t
+};
+
+/// Lowercases the first `N` bytes of `s` (cut back to a character boundary):
+/// on the stack when ASCII, which is nearly always, else on the heap. Used by
+/// the per-line lookups that only ever look at a line's head.
+pub fn lower_head<'a, const N: usize>(
+    s: &'a str,
+    buf: &'a mut [u8; N],
+) -> std::borrow::Cow<'a, str> {
+    let mut cut = s.len().min(N);
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    let head = &s[..cut];
+    if head.is_ascii() {
+        for (d, b) in buf.iter_mut().zip(head.bytes()) {
+            *d = b.to_ascii_lowercase();
+        }
+        // ASCII in, ASCII out.
+        std::borrow::Cow::Borrowed(std::str::from_utf8(&buf[..cut]).unwrap_or_default())
+    } else {
+        std::borrow::Cow::Owned(head.to_lowercase())
+    }
+}
+
 /// The normalized form of `s` (see [`normalize_into`]).
 pub fn normalize(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -48,10 +108,12 @@ pub fn normalize(s: &str) -> String {
     out
 }
 
-/// A 128-bit hex digest, used for ids and content hashes. BLAKE3 is fast enough to
-/// run on every page and has no collisions to worry about at this width.
-pub fn digest_hex(parts: &[&str]) -> String {
-    let mut h = blake3::Hasher::new();
+/// A 64-bit digest of `parts`, used for ids and content hashes: XXH3, whose
+/// output is fixed by its specification, so ids stay stable across releases. 64
+/// bits keep the dedup index compact; collisions become likely only around 2^32
+/// distinct keys, far beyond what one index holds within its TTL.
+pub fn digest64(parts: &[&str]) -> u64 {
+    let mut h = xxhash_rust::xxh3::Xxh3::new();
     for (i, p) in parts.iter().enumerate() {
         if i > 0 {
             // A separator no normalized text contains keeps ("ab","c") != ("a","bc").
@@ -59,16 +121,45 @@ pub fn digest_hex(parts: &[&str]) -> String {
         }
         h.update(p.as_bytes());
     }
-    let bytes = h.finalize();
-    let mut out = String::with_capacity(32);
-    for b in &bytes.as_bytes()[..16] {
-        out.push_str(&format!("{b:02x}"));
+    h.digest()
+}
+
+/// The hex form of [`digest64`]: 16 lowercase hex digits, as ids appear in output.
+pub fn digest_hex(parts: &[&str]) -> String {
+    id_hex(digest64(parts))
+}
+
+/// Formats a 64-bit id the way outputs carry it.
+pub fn id_hex(id: u64) -> String {
+    format!("{id:016x}")
+}
+
+/// Parses an id printed by [`id_hex`].
+pub fn parse_id_hex(s: &str) -> Option<u64> {
+    (s.len() == 16).then(|| u64::from_str_radix(s, 16).ok())?
+}
+
+/// Counts words in normalized text (see [`normalize`]): one more than its spaces.
+pub fn normalized_word_count(normalized: &str) -> usize {
+    if normalized.is_empty() {
+        0
+    } else {
+        1 + normalized.bytes().filter(|b| *b == b' ').count()
     }
-    out
 }
 
 /// Counts words the way `word_count` reports them: runs of alphanumeric characters.
 pub fn word_count(s: &str) -> usize {
+    if s.is_ascii() {
+        let mut n = 0;
+        let mut in_word = false;
+        for b in s.bytes() {
+            let w = b.is_ascii_alphanumeric();
+            n += usize::from(w && !in_word);
+            in_word = w;
+        }
+        return n;
+    }
     let mut n = 0;
     let mut in_word = false;
     for c in s.chars() {
@@ -97,7 +188,9 @@ mod tests {
     #[test]
     fn digests_separate_parts() {
         assert_ne!(digest_hex(&["ab", "c"]), digest_hex(&["a", "bc"]));
-        assert_eq!(digest_hex(&["x"]).len(), 32);
+        assert_eq!(digest_hex(&["x"]).len(), 16);
+        let id = digest64(&["x"]);
+        assert_eq!(parse_id_hex(&id_hex(id)), Some(id));
     }
 
     #[test]

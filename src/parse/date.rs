@@ -25,7 +25,7 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
-use super::lang::{fold_word, DateOrder, DateWord, Lexicon};
+use super::lang::{DateOrder, DateWord, Lexicon};
 use crate::event::{DateFlag, Precision};
 
 /// How far back a year is inferred for dates printed without one.
@@ -54,8 +54,12 @@ pub struct FoundDate {
 
 #[derive(Debug, Clone, Copy, PartialEq)]
 enum Tok {
-    Word,
-    Num { value: u32, digits: u8 },
+    /// A word and, looked up once at tokenization, its meaning to the grammar.
+    Word(Option<DateWord>),
+    Num {
+        value: u32,
+        digits: u8,
+    },
     Punct(char),
 }
 
@@ -68,7 +72,7 @@ struct Token {
 
 /// Splits into words (letters, with inner apostrophes), numbers and single
 /// punctuation characters; whitespace only separates.
-fn tokenize(s: &str, out: &mut Vec<Token>) {
+fn tokenize(s: &str, lex: &Lexicon, out: &mut Vec<Token>) {
     out.clear();
     let mut it = s.char_indices().peekable();
     while let Some((i, c)) = it.next() {
@@ -83,7 +87,9 @@ fn tokenize(s: &str, out: &mut Vec<Token>) {
                 if !d.is_ascii_digit() {
                     break;
                 }
-                value = value.saturating_mul(10).saturating_add((d as u8 - b'0') as u64);
+                value = value
+                    .saturating_mul(10)
+                    .saturating_add((d as u8 - b'0') as u64);
                 digits = digits.saturating_add(1);
                 end = j + 1;
                 it.next();
@@ -114,8 +120,14 @@ fn tokenize(s: &str, out: &mut Vec<Token>) {
                     break;
                 }
             }
+            let w = &s[i..end];
+            let meaning = if w.len() <= 16 {
+                lex.date_word_raw(w)
+            } else {
+                None
+            };
             out.push(Token {
-                kind: Tok::Word,
+                kind: Tok::Word(meaning),
                 start: i,
                 end,
             });
@@ -129,6 +141,9 @@ fn tokenize(s: &str, out: &mut Vec<Token>) {
     }
 }
 
+/// Hour, minute and (when printed) second.
+type Hms = (u32, u32, Option<u32>);
+
 /// The parts of a date before it is resolved.
 #[derive(Debug, Default, Clone, Copy)]
 struct Parts {
@@ -136,7 +151,7 @@ struct Parts {
     year: Option<i32>,
     month: u32,
     day: u32,
-    time: Option<(u32, u32, Option<u32>)>,
+    time: Option<Hms>,
     zone: Option<FixedOffset>,
 }
 
@@ -144,21 +159,15 @@ struct Parts {
 struct Cursor<'a> {
     s: &'a str,
     toks: &'a [Token],
-    lex: &'a Lexicon,
     order: DateOrder,
 }
 
 impl Cursor<'_> {
     fn word(&self, i: usize) -> Option<DateWord> {
-        let t = self.toks.get(i)?;
-        if t.kind != Tok::Word {
-            return None;
+        match self.toks.get(i)?.kind {
+            Tok::Word(meaning) => meaning,
+            _ => None,
         }
-        let w = &self.s[t.start..t.end];
-        if w.len() > 16 {
-            return None;
-        }
-        self.lex.date_word(&fold_word(w))
     }
 
     fn text(&self, i: usize) -> &str {
@@ -365,7 +374,7 @@ impl Cursor<'_> {
         j
     }
 
-    fn time(&self, i: usize) -> Option<((u32, u32, Option<u32>), usize)> {
+    fn time(&self, i: usize) -> Option<(Hms, usize)> {
         let (h, hd) = self.num(i)?;
         let sep = self.punct(i + 1)?;
         if hd > 2 || !matches!(sep, ':' | '.') || !self.adjacent(i) || !self.adjacent(i + 1) {
@@ -481,14 +490,13 @@ impl<'a> DateParser<'a> {
     /// and a date may appear. Used to recognise date lines.
     pub fn parse_line(&mut self, s: &str, ctx: &DateContext) -> Option<FoundDate> {
         // Date lines are short and contain a digit; skip everything else cheaply.
-        if s.len() > 120 || !s.bytes().any(|b| b.is_ascii_digit()) {
+        if s.len() > 120 || !s.bytes().any(|b| b.is_ascii_digit()) || !self.may_start_date(s) {
             return None;
         }
-        tokenize(s, &mut self.toks);
+        tokenize(s, self.lex, &mut self.toks);
         let cur = Cursor {
             s,
             toks: &self.toks,
-            lex: self.lex,
             order: ctx.order,
         };
         let mut i = 0;
@@ -509,6 +517,23 @@ impl<'a> DateParser<'a> {
         resolve(parts, span, ctx)
     }
 
+    /// Whether the line's first word could open a date line: a digit, a
+    /// punctuation mark, or a date word (weekday, month, filler). Most lines fail
+    /// this, which spares tokenizing them.
+    fn may_start_date(&self, s: &str) -> bool {
+        let s = s.trim_start();
+        match s.chars().next() {
+            Some(c) if c.is_alphabetic() => {
+                let end = s
+                    .find(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’'))
+                    .unwrap_or(s.len());
+                self.lex.date_word_raw(&s[..end]).is_some()
+            }
+            Some(_) => true,
+            None => false,
+        }
+    }
+
     /// Finds the first date expression anywhere in `s` that has at least a day and
     /// a month and is anchored by a year or a weekday (so "8/10" alone in running
     /// text is not taken for a date).
@@ -516,19 +541,15 @@ impl<'a> DateParser<'a> {
         if !s.bytes().any(|b| b.is_ascii_digit()) {
             return None;
         }
-        tokenize(s, &mut self.toks);
+        tokenize(s, self.lex, &mut self.toks);
         let cur = Cursor {
             s,
             toks: &self.toks,
-            lex: self.lex,
             order: ctx.order,
         };
         for i in 0..self.toks.len() {
             let plausible_start = match self.toks[i].kind {
-                Tok::Word => matches!(
-                    cur.word(i),
-                    Some(DateWord::Weekday(_) | DateWord::Month(_))
-                ),
+                Tok::Word(w) => matches!(w, Some(DateWord::Weekday(_) | DateWord::Month(_))),
                 Tok::Num { digits, .. } => digits <= 4,
                 Tok::Punct(_) => false,
             };
@@ -597,7 +618,12 @@ fn resolve(p: Parts, span: std::ops::Range<usize>, ctx: &DateContext) -> Option<
 
 /// The latest year, at most [`MAX_YEARS_BACK`] back, in which `month/day` is on or
 /// before `reference` and (when given) falls on `weekday`.
-fn infer_year(month: u32, day: u32, weekday: Option<u8>, reference: NaiveDate) -> Option<NaiveDate> {
+fn infer_year(
+    month: u32,
+    day: u32,
+    weekday: Option<u8>,
+    reference: NaiveDate,
+) -> Option<NaiveDate> {
     (0..=MAX_YEARS_BACK)
         .map(|back| reference.year() - back)
         .filter_map(|y| NaiveDate::from_ymd_opt(y, month, day))
@@ -634,15 +660,39 @@ mod tests {
 
     #[test]
     fn indonesian_shapes() {
-        assert_eq!(at("Rabu, 31 Desember 2025 | 12:10"), "2025-12-31T12:10:00+07:00");
-        assert_eq!(at("Selasa, 16 Feb 2016 - 11:00"), "2016-02-16T11:00:00+07:00");
-        assert_eq!(at("Kamis, 02 Nov 2023 20:59 WIB"), "2023-11-02T20:59:00+07:00");
+        assert_eq!(
+            at("Rabu, 31 Desember 2025 | 12:10"),
+            "2025-12-31T12:10:00+07:00"
+        );
+        assert_eq!(
+            at("Selasa, 16 Feb 2016 - 11:00"),
+            "2016-02-16T11:00:00+07:00"
+        );
+        assert_eq!(
+            at("Kamis, 02 Nov 2023 20:59 WIB"),
+            "2023-11-02T20:59:00+07:00"
+        );
         assert_eq!(at("02/11/2023, 21:34 WIB"), "2023-11-02T21:34:00+07:00");
-        assert_eq!(at("Senin, 4 Mei 2020 04:25 WIB"), "2020-05-04T04:25:00+07:00");
-        assert_eq!(at("Kamis, 5 November 2015 15.16 WITA"), "2015-11-05T15:16:00+08:00");
-        assert_eq!(at("Jum'at, 6 Nov 2015 pukul 09:00 WIT"), "2015-11-06T09:00:00+09:00");
-        assert_eq!(at("Selasa, 23 Februari 2016 | 14:54"), "2016-02-23T14:54:00+07:00");
-        assert_eq!(at("Selasa, 16 Februari 2016 12:55"), "2016-02-16T12:55:00+07:00");
+        assert_eq!(
+            at("Senin, 4 Mei 2020 04:25 WIB"),
+            "2020-05-04T04:25:00+07:00"
+        );
+        assert_eq!(
+            at("Kamis, 5 November 2015 15.16 WITA"),
+            "2015-11-05T15:16:00+08:00"
+        );
+        assert_eq!(
+            at("Jum'at, 6 Nov 2015 pukul 09:00 WIT"),
+            "2015-11-06T09:00:00+09:00"
+        );
+        assert_eq!(
+            at("Selasa, 23 Februari 2016 | 14:54"),
+            "2016-02-23T14:54:00+07:00"
+        );
+        assert_eq!(
+            at("Selasa, 16 Februari 2016 12:55"),
+            "2016-02-16T12:55:00+07:00"
+        );
     }
 
     #[test]
@@ -667,11 +717,23 @@ mod tests {
         let mut c = ctx(DateOrder::Mdy);
         c.timezone = chrono_tz::UTC;
         let at = |p: &mut DateParser, s: &str| rfc3339(&p.parse_line(s, &c).unwrap().datetime);
-        assert_eq!(at(&mut p, "Wednesday, December 31, 2025 12:10 PM"), "2025-12-31T12:10:00+00:00");
-        assert_eq!(at(&mut p, "Dec 31st, 2025 at 9:05 a.m. EST"), "2025-12-31T09:05:00-05:00");
-        assert_eq!(at(&mut p, "Published: 31 December 2025 23:59 GMT+7"), "2025-12-31T23:59:00+07:00");
+        assert_eq!(
+            at(&mut p, "Wednesday, December 31, 2025 12:10 PM"),
+            "2025-12-31T12:10:00+00:00"
+        );
+        assert_eq!(
+            at(&mut p, "Dec 31st, 2025 at 9:05 a.m. EST"),
+            "2025-12-31T09:05:00-05:00"
+        );
+        assert_eq!(
+            at(&mut p, "Published: 31 December 2025 23:59 GMT+7"),
+            "2025-12-31T23:59:00+07:00"
+        );
         assert_eq!(at(&mut p, "11/02/2023 21:34"), "2023-11-02T21:34:00+00:00");
-        assert_eq!(at(&mut p, "2023-11-02T21:34:05+07:00"), "2023-11-02T21:34:05+07:00");
+        assert_eq!(
+            at(&mut p, "2023-11-02T21:34:05+07:00"),
+            "2023-11-02T21:34:05+07:00"
+        );
     }
 
     #[test]

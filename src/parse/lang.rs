@@ -6,6 +6,8 @@
 //! one line to [`BUILTIN`].
 
 use std::collections::HashMap;
+
+use rustc_hash::{FxHashMap, FxHashSet};
 use std::sync::OnceLock;
 
 use chrono::FixedOffset;
@@ -76,14 +78,16 @@ pub enum DateWord {
     Filler,
 }
 
+/// Longest date word ("wednesday" is 9 bytes; "pebruari"/"nopember" 8); longer
+/// words skip the lookup.
+const MAX_DATE_WORD_BYTES: usize = 16;
+
 /// One language's settings.
 #[derive(Debug, Clone)]
 pub struct Language {
     pub code: String,
     pub default_timezone: chrono_tz::Tz,
     pub numeric_date_order: DateOrder,
-    boilerplate_exact: Vec<String>,
-    boilerplate_prefix: Vec<String>,
     caption_prefix: Vec<String>,
 }
 
@@ -91,11 +95,16 @@ pub struct Language {
 #[derive(Debug)]
 pub struct Lexicon {
     languages: Vec<Language>,
-    date_words: HashMap<String, DateWord>,
+    date_words: FxHashMap<String, DateWord>,
     /// Credit → its canonical spelling, keyed lowercase.
-    credits: HashMap<String, String>,
+    credits: FxHashMap<String, String>,
     /// Stopword → bitmask of the languages that use it (bit i = languages[i]).
-    stopwords: HashMap<String, u32>,
+    stopwords: FxHashMap<String, u32>,
+    /// Whole boilerplate lines of every language, lowercased.
+    boilerplate_exact: FxHashSet<String>,
+    /// Boilerplate prefixes of every language, keyed by their first word so a
+    /// line is compared only with the prefixes that can match it.
+    boilerplate_prefix: FxHashMap<String, Vec<String>>,
     /// Words in clashing meaning found at load time (must be empty; tested).
     clashes: Vec<String>,
 }
@@ -129,9 +138,11 @@ impl Lexicon {
     pub fn from_sources(sources: &[(&str, &str)]) -> Result<Lexicon, LexiconError> {
         let mut lex = Lexicon {
             languages: Vec::new(),
-            date_words: HashMap::new(),
-            credits: HashMap::new(),
-            stopwords: HashMap::new(),
+            date_words: FxHashMap::default(),
+            credits: FxHashMap::default(),
+            stopwords: FxHashMap::default(),
+            boilerplate_exact: FxHashSet::default(),
+            boilerplate_prefix: FxHashMap::default(),
             clashes: Vec::new(),
         };
         for (i, (file, src)) in sources.iter().enumerate() {
@@ -176,14 +187,26 @@ impl Lexicon {
             for w in &f.detect.stopwords {
                 *lex.stopwords.entry(w.to_lowercase()).or_default() |= 1 << i;
             }
-            let lower = |v: &[String]| v.iter().map(|s| s.to_lowercase()).collect::<Vec<_>>();
+            for b in &f.lines.boilerplate_exact {
+                lex.boilerplate_exact.insert(b.to_lowercase());
+            }
+            for p in &f.lines.boilerplate_prefix {
+                let p = p.to_lowercase();
+                lex.boilerplate_prefix
+                    .entry(first_word(&p).to_string())
+                    .or_default()
+                    .push(p);
+            }
             lex.languages.push(Language {
                 code: f.code,
                 default_timezone: tz,
                 numeric_date_order: f.numeric_date_order,
-                boilerplate_exact: lower(&f.lines.boilerplate_exact),
-                boilerplate_prefix: lower(&f.lines.boilerplate_prefix),
-                caption_prefix: lower(&f.lines.caption_prefix),
+                caption_prefix: f
+                    .lines
+                    .caption_prefix
+                    .iter()
+                    .map(|s| s.to_lowercase())
+                    .collect(),
             });
         }
         Ok(lex)
@@ -205,6 +228,20 @@ impl Lexicon {
         self.date_words.get(folded).copied()
     }
 
+    /// The meaning of a word as written on the page; folds it first, without
+    /// allocating for the common all-lowercase ASCII case.
+    pub fn date_word_raw(&self, word: &str) -> Option<DateWord> {
+        if word.len() > MAX_DATE_WORD_BYTES {
+            return None;
+        }
+        if word.is_ascii() {
+            let mut buf = [0u8; MAX_DATE_WORD_BYTES];
+            self.date_word(&crate::text::lower_head(word, &mut buf))
+        } else {
+            self.date_word(&fold_word(word))
+        }
+    }
+
     /// The language with this code, if warta has data for it.
     pub fn language(&self, code: &str) -> Option<&Language> {
         self.languages.iter().find(|l| l.code == code)
@@ -216,20 +253,29 @@ impl Lexicon {
 
     /// Whether a whole line is boilerplate in any language.
     pub fn is_boilerplate(&self, line: &str) -> bool {
-        let lower = line.trim().to_lowercase();
+        // Boilerplate entries are short; only a line's head can match a prefix,
+        // and only a short line can match exactly.
+        const HEAD: usize = 48;
+        let line = line.trim();
+        let truncated = line.len() > HEAD;
+        let mut buf = [0u8; HEAD];
+        let lower = crate::text::lower_head(line, &mut buf);
         let stripped = lower.trim_end_matches(|c: char| !c.is_alphanumeric() && c != ')');
         let stripped = stripped.trim_start_matches(|c: char| !c.is_alphanumeric());
-        self.languages.iter().any(|l| {
-            l.boilerplate_exact.iter().any(|b| b == stripped)
-                || l.boilerplate_prefix
-                    .iter()
-                    .any(|p| stripped.starts_with(p.as_str()) && boundary_after(stripped, p))
-        })
+        (!truncated && self.boilerplate_exact.contains(stripped))
+            || self
+                .boilerplate_prefix
+                .get(first_word(stripped))
+                .is_some_and(|ps| {
+                    ps.iter()
+                        .any(|p| stripped.starts_with(p.as_str()) && boundary_after(stripped, p))
+                })
     }
 
     /// Whether a line opens with a caption marker such as `Foto:`.
     pub fn caption_prefix_len(&self, line: &str) -> Option<usize> {
-        let lower = line.to_lowercase();
+        let mut buf = [0u8; 24];
+        let lower = crate::text::lower_head(line, &mut buf);
         self.languages
             .iter()
             .flat_map(|l| l.caption_prefix.iter())
@@ -255,17 +301,16 @@ impl Lexicon {
             .filter(|w| !w.is_empty())
         {
             seen += 1;
-            if seen > 400 {
+            if seen > 120 {
                 break;
             }
-            let lw;
-            let key = if w.bytes().any(|b| b.is_ascii_uppercase()) {
-                lw = w.to_lowercase();
-                lw.as_str()
-            } else {
-                w
-            };
-            if let Some(mask) = self.stopwords.get(key) {
+            // Stopwords are short function words.
+            if w.len() > 10 {
+                continue;
+            }
+            let mut buf = [0u8; 10];
+            let key = crate::text::lower_head(w, &mut buf);
+            if let Some(mask) = self.stopwords.get(key.as_ref()) {
                 for (i, s) in scores.iter_mut().enumerate() {
                     if mask & (1 << i) != 0 {
                         *s += 1;
@@ -276,6 +321,15 @@ impl Lexicon {
         let (best, score) = scores.iter().enumerate().max_by_key(|(_, s)| **s)?;
         (*score >= 3).then(|| &self.languages[best])
     }
+}
+
+/// The leading run of alphanumeric characters.
+fn first_word(s: &str) -> &str {
+    let end = s
+        .char_indices()
+        .find(|(_, c)| !c.is_alphanumeric())
+        .map_or(s.len(), |(i, _)| i);
+    &s[..end]
 }
 
 /// Lowercases and maps typographic apostrophes so `Jum’at` matches `jum'at`.
@@ -331,10 +385,17 @@ mod tests {
     fn embedded_languages_load_without_clashes() {
         let lex = Lexicon::builtin();
         assert_eq!(lex.languages().len(), BUILTIN.len());
-        assert!(lex.clashes.is_empty(), "clashing date words: {:?}", lex.clashes);
+        assert!(
+            lex.clashes.is_empty(),
+            "clashing date words: {:?}",
+            lex.clashes
+        );
         assert_eq!(lex.date_word("desember"), Some(DateWord::Month(12)));
         assert_eq!(lex.date_word("jum'at"), Some(DateWord::Weekday(4)));
-        assert_eq!(lex.date_word(&fold_word("Jum’at")), Some(DateWord::Weekday(4)));
+        assert_eq!(
+            lex.date_word(&fold_word("Jum’at")),
+            Some(DateWord::Weekday(4))
+        );
         assert_eq!(lex.date_word("wednesday"), Some(DateWord::Weekday(2)));
     }
 
@@ -355,7 +416,8 @@ mod tests {
         let lex = Lexicon::builtin();
         let id = "Menteri mengatakan bahwa saat ini ada 17.000 LSM yang aktif di negara itu.";
         assert_eq!(lex.detect(id).map(|l| l.code.as_str()), Some("id"));
-        let en = "The minister said that there are now 17,000 groups which are active in the country.";
+        let en =
+            "The minister said that there are now 17,000 groups which are active in the country.";
         assert_eq!(lex.detect(en).map(|l| l.code.as_str()), Some("en"));
         assert!(lex.detect("12 34").is_none());
     }
@@ -363,7 +425,10 @@ mod tests {
     #[test]
     fn parses_offsets() {
         assert_eq!(parse_offset("+07:00"), FixedOffset::east_opt(7 * 3600));
-        assert_eq!(parse_offset("-0530"), FixedOffset::east_opt(-(5 * 3600 + 1800)));
+        assert_eq!(
+            parse_offset("-0530"),
+            FixedOffset::east_opt(-(5 * 3600 + 1800))
+        );
         assert_eq!(parse_offset("+7"), FixedOffset::east_opt(7 * 3600));
         assert_eq!(parse_offset("7"), None);
         assert_eq!(parse_offset("+99"), None);

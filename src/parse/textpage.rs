@@ -47,11 +47,20 @@ pub fn parse(
     content: &str,
     ctx: &DateContext,
 ) -> ParsedPage {
-    let lines: Vec<&str> = content
-        .split(['\n', '\r'])
-        .map(clean_line)
-        .filter(|l| !l.is_empty())
-        .collect();
+    // Splitting on a single byte is memchr-fast; only old Mac pages need '\r'.
+    let lines: Vec<&str> = if content.contains('\r') {
+        content
+            .split(['\n', '\r'])
+            .map(clean_line)
+            .filter(|l| !l.is_empty())
+            .collect()
+    } else {
+        content
+            .split('\n')
+            .map(clean_line)
+            .filter(|l| !l.is_empty())
+            .collect()
+    };
     let mut kinds: Vec<Kind> = lines
         .iter()
         .map(|l| {
@@ -141,7 +150,13 @@ pub fn parse(
 /// Trims whitespace, including no-break spaces and zero-width characters that
 /// crawlers leave behind, and a byte-order mark.
 fn clean_line(l: &str) -> &str {
-    l.trim_matches(|c: char| c.is_whitespace() || matches!(c, '\u{feff}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}'))
+    l.trim_matches(|c: char| {
+        c.is_whitespace()
+            || matches!(
+                c,
+                '\u{feff}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}'
+            )
+    })
 }
 
 fn starts_with_weekday(lex: &Lexicon, raw: &str) -> bool {
@@ -150,7 +165,7 @@ fn starts_with_weekday(lex: &Lexicon, raw: &str) -> bool {
         .next()
         .unwrap_or("");
     matches!(
-        lex.date_word(&super::lang::fold_word(first)),
+        lex.date_word_raw(first),
         Some(super::lang::DateWord::Weekday(_))
     )
 }
@@ -280,7 +295,11 @@ fn looks_like_title(line: &str, lines: &[&str], kinds: &[Kind], i: usize) -> boo
     if !is_short_line(line) || words < 2 || line.ends_with(['.', ',', ';', ':']) {
         return false;
     }
-    if !line.chars().next().is_some_and(|c| c.is_uppercase() || c.is_numeric() || "\"“'‘".contains(c)) {
+    if !line
+        .chars()
+        .next()
+        .is_some_and(|c| c.is_uppercase() || c.is_numeric() || "\"“'‘".contains(c))
+    {
         return false;
     }
     // Something substantial must follow: a dateline or a longer body line.
@@ -312,7 +331,10 @@ fn join_wrapped(run: &[&str]) -> Vec<String> {
             && out.last().is_some_and(|prev: &String| {
                 let lower_next = line.chars().next().is_some_and(char::is_lowercase);
                 let long_prev = char_len(prev) >= WRAPPED_LINE_MIN_CHARS
-                    && prev.chars().last().is_some_and(|c| c.is_alphanumeric() || c == ',');
+                    && prev
+                        .chars()
+                        .last()
+                        .is_some_and(|c| c.is_alphanumeric() || c == ',');
                 lower_next || long_prev
             });
         if continues {
@@ -333,6 +355,7 @@ fn join_wrapped(run: &[&str]) -> Vec<String> {
 fn drop_repeats(paragraphs: Vec<String>, removed: &mut Removed) -> (Vec<String>, Vec<String>) {
     let mut kept = Vec::with_capacity(paragraphs.len());
     let mut kept_norm: Vec<String> = Vec::with_capacity(paragraphs.len());
+    let mut kept_hash: Vec<u64> = Vec::with_capacity(paragraphs.len());
     let mut kept_words: Vec<Vec<u64>> = Vec::with_capacity(paragraphs.len());
     for p in paragraphs {
         let n = normalize(&p);
@@ -341,24 +364,32 @@ fn drop_repeats(paragraphs: Vec<String>, removed: &mut Removed) -> (Vec<String>,
             removed.boilerplate_lines += 1;
             continue;
         }
-        if kept_norm.contains(&n) {
+        let h = xxh3_64(n.as_bytes());
+        if kept_hash.contains(&h) {
             removed.repeated_paragraphs += 1;
             continue;
         }
-        let mut words: Vec<u64> = n.split(' ').map(|w| xxh3_64(w.as_bytes())).collect();
+        let mut words: Vec<u64> = n.split(' ').map(word_hash).collect();
         words.sort_unstable();
         words.dedup();
-        if words.len() >= NEAR_REPEAT_MIN_WORDS
-            && kept_words.iter().any(|k| near_repeat(k, &words))
+        if words.len() >= NEAR_REPEAT_MIN_WORDS && kept_words.iter().any(|k| near_repeat(k, &words))
         {
             removed.repeated_paragraphs += 1;
             continue;
         }
         kept.push(p);
         kept_norm.push(n);
+        kept_hash.push(h);
         kept_words.push(words);
     }
     (kept, kept_norm)
+}
+
+/// A cheap hash for word-set comparison; collisions only make two paragraphs look
+/// a little more alike.
+fn word_hash(w: &str) -> u64 {
+    use std::hash::{BuildHasher, BuildHasherDefault};
+    BuildHasherDefault::<rustc_hash::FxHasher>::default().hash_one(w)
 }
 
 fn near_repeat(a: &[u64], b: &[u64]) -> bool {
@@ -390,10 +421,19 @@ mod tests {
     #[test]
     fn joins_wrapped_lines_only_mid_sentence() {
         let long = "Ini adalah kalimat yang cukup panjang untuk tidak menjadi subjudul dan berakhir di tengah";
-        assert_eq!(join_wrapped(&[long, "Kalimat."]), vec![format!("{long} Kalimat.")]);
+        assert_eq!(
+            join_wrapped(&[long, "Kalimat."]),
+            vec![format!("{long} Kalimat.")]
+        );
         assert_eq!(join_wrapped(&["Subjudul Pendek", "Paragraf."]).len(), 2);
-        assert_eq!(join_wrapped(&["Kalimat selesai.", "Paragraf baru."]).len(), 2);
-        assert_eq!(join_wrapped(&["Awal kalimat", "berlanjut di sini."]).len(), 1);
+        assert_eq!(
+            join_wrapped(&["Kalimat selesai.", "Paragraf baru."]).len(),
+            2
+        );
+        assert_eq!(
+            join_wrapped(&["Awal kalimat", "berlanjut di sini."]).len(),
+            1
+        );
     }
 
     #[test]
@@ -412,7 +452,7 @@ mod tests {
     #[test]
     fn near_repeats_need_substance() {
         let words = |s: &str| {
-            let mut v: Vec<u64> = normalize(s).split(' ').map(|w| xxh3_64(w.as_bytes())).collect();
+            let mut v: Vec<u64> = normalize(s).split(' ').map(word_hash).collect();
             v.sort_unstable();
             v.dedup();
             v
