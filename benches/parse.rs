@@ -16,6 +16,10 @@ use warta::event::{InputLimits, Page, SourceRef};
 use warta::parse::{Parser, SiteHints};
 use warta::pipeline::Pipeline;
 
+// The binary runs on mimalloc; measure the same allocator.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2025-12-31T05:15:00Z")
         .unwrap()
