@@ -78,7 +78,7 @@ fn bench(c: &mut Criterion) {
     g.bench_function("seed", |b| {
         b.iter(|| parser.parse(black_box(&seed_page), &hints))
     });
-    let mut pipeline = Pipeline::new(settings.clone());
+    let mut pipeline = Pipeline::new(settings.clone()).expect("index");
     g.bench_function("seed_pipeline", |b| {
         b.iter(|| pipeline.process(black_box(&seed), SourceRef::Line { line: 1 }, now()))
     });

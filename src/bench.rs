@@ -44,6 +44,8 @@ pub enum BenchError {
     },
     #[error("{0} holds no input lines")]
     Empty(String),
+    #[error("cannot build the dedup index")]
+    Index(#[from] crate::dedup::index::IndexError),
 }
 
 /// Runs the pipeline over every line of `path`, `rounds` times.
@@ -63,7 +65,7 @@ pub fn parse(
     if lines.is_empty() {
         return Err(BenchError::Empty(path.display().to_string()));
     }
-    let mut pipeline = Pipeline::new(settings);
+    let mut pipeline = Pipeline::new(settings)?;
     let now = Utc::now();
     let rounds = rounds.max(1);
     let mut per_page = Vec::with_capacity(rounds);

@@ -24,6 +24,7 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 pub struct RawConfig {
     pub input: RawInput,
     pub topics: RawTopics,
+    pub dedup: RawDedup,
     pub log: RawLog,
     #[serde(default)]
     pub sites: BTreeMap<String, RawSite>,
@@ -41,6 +42,18 @@ pub struct RawTopics {
     pub headlines: String,
     pub duplicates: String,
     pub dead_letter: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawDedup {
+    pub enabled: bool,
+    pub threshold: f64,
+    pub shingle_words: u32,
+    pub shingle_chars: u32,
+    pub ttl_secs: u64,
+    pub max_articles: u64,
+    pub max_headlines: u64,
+    pub duplicates: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -67,6 +80,29 @@ pub struct Topics {
     pub dead_letter: String,
 }
 
+/// What happens to an article judged a duplicate.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DuplicatePolicy {
+    /// Publish it to `topics.duplicates`, the audit trail.
+    Route,
+    /// Publish nothing; count it.
+    Drop,
+    /// Publish it to `topics.articles`, marked `verdict: duplicate`.
+    Mark,
+}
+
+/// Validated dedup settings.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct DedupSettings {
+    pub enabled: bool,
+    pub threshold: f64,
+    pub shingles: crate::dedup::minhash::ShingleConfig,
+    pub ttl_secs: u32,
+    pub max_articles: usize,
+    pub max_headlines: usize,
+    pub duplicates: DuplicatePolicy,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -78,6 +114,7 @@ pub enum LogFormat {
 pub struct Settings {
     pub input: InputLimits,
     pub topics: Topics,
+    pub dedup: DedupSettings,
     pub log_level: String,
     pub log_format: LogFormat,
     pub sites: BTreeMap<String, SiteHints>,
@@ -219,6 +256,60 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
             ));
         }
     }
+    let d = &raw.dedup;
+    if !(d.threshold > 0.0 && d.threshold <= 1.0) {
+        problems.push(format!(
+            "dedup.threshold ({}) must be in (0, 1]",
+            d.threshold
+        ));
+    }
+    for (key, v) in [
+        ("dedup.shingle_words", d.shingle_words),
+        ("dedup.shingle_chars", d.shingle_chars),
+    ] {
+        if !(1..=16).contains(&v) {
+            problems.push(format!("{key} ({v}) must be between 1 and 16"));
+        }
+    }
+    if d.ttl_secs == 0 || d.ttl_secs > u32::MAX as u64 {
+        problems.push(format!(
+            "dedup.ttl_secs ({}) must be between 1 and {}",
+            d.ttl_secs,
+            u32::MAX
+        ));
+    }
+    let max_index = crate::dedup::index::MAX_CAPACITY as u64;
+    for (key, v) in [
+        ("dedup.max_articles", d.max_articles),
+        ("dedup.max_headlines", d.max_headlines),
+    ] {
+        if v == 0 || v > max_index {
+            problems.push(format!("{key} ({v}) must be between 1 and {max_index}"));
+        }
+    }
+    let duplicates = match d.duplicates.as_str() {
+        "route" => DuplicatePolicy::Route,
+        "drop" => DuplicatePolicy::Drop,
+        "mark" => DuplicatePolicy::Mark,
+        other => {
+            problems.push(format!(
+                "dedup.duplicates ({other:?}) must be \"route\", \"drop\" or \"mark\""
+            ));
+            DuplicatePolicy::Route
+        }
+    };
+    let dedup = DedupSettings {
+        enabled: d.enabled,
+        threshold: d.threshold,
+        shingles: crate::dedup::minhash::ShingleConfig {
+            word_k: d.shingle_words.clamp(1, 16) as usize,
+            char_k: d.shingle_chars.clamp(1, 16) as usize,
+        },
+        ttl_secs: d.ttl_secs.clamp(1, u32::MAX as u64) as u32,
+        max_articles: d.max_articles.clamp(1, max_index) as usize,
+        max_headlines: d.max_headlines.clamp(1, max_index) as usize,
+        duplicates,
+    };
     let log_format = match raw.log.format.as_str() {
         "text" => LogFormat::Text,
         "json" => LogFormat::Json,
@@ -268,6 +359,7 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
             duplicates: t.duplicates.clone(),
             dead_letter: t.dead_letter.clone(),
         },
+        dedup,
         log_level: raw.log.level.clone(),
         log_format,
         sites,

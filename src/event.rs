@@ -483,8 +483,51 @@ pub struct Article {
     /// Digest of the normalized body; equal bodies have equal hashes.
     pub content_hash: String,
     pub removed: Removed,
+    /// Near-duplicate verdict: `new`, `updated` or `duplicate` (an `unchanged`
+    /// recrawl is counted, not published).
+    pub verdict: ArticleVerdict,
+    /// 1 for a new article, +1 for each update of the same URL.
+    pub version: u32,
+    /// The story's cluster: the id of its first-seen article. Versions and copies
+    /// share it, and it is the Kafka key.
+    pub cluster_id: String,
+    /// For `updated`, similarity to the previous version; for `duplicate`, to the
+    /// article it copies (estimated Jaccard of word shingles).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub similarity: Option<f64>,
+    /// For `duplicate`: the id of the canonical (first-seen) article.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub duplicate_of: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
+}
+
+/// The near-duplicate verdict on an article.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum ArticleVerdict {
+    New,
+    Unchanged,
+    Updated,
+    Duplicate,
+}
+
+impl ArticleVerdict {
+    pub const ALL: [ArticleVerdict; 4] = [
+        ArticleVerdict::New,
+        ArticleVerdict::Unchanged,
+        ArticleVerdict::Updated,
+        ArticleVerdict::Duplicate,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ArticleVerdict::New => "new",
+            ArticleVerdict::Unchanged => "unchanged",
+            ArticleVerdict::Updated => "updated",
+            ArticleVerdict::Duplicate => "duplicate",
+        }
+    }
 }
 
 /// One item of a page's headline list, published to `clean-headlines`.
@@ -504,10 +547,21 @@ pub struct Headline {
     pub precision: Option<Precision>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub flags: Vec<DateFlag>,
+    /// `new` for the first sighting within the TTL, `updated` when the item's
+    /// time changed since it was published.
+    pub verdict: HeadlineVerdictKind,
     /// The page the list was seen on.
     pub seen_on: String,
     /// 1-based place in the page's list.
     pub position: u32,
+}
+
+/// Whether a published headline is new or an update of one published before.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HeadlineVerdictKind {
+    New,
+    Updated,
 }
 
 /// Where a rejected input came from, so it can be found again.

@@ -14,14 +14,18 @@
 //! - [`text`]: text normalization and hashing shared by the parser and ids.
 //! - [`parse`]: page → [`parse::ParsedPage`]; pure. `lang` (per-language data),
 //!   `date` (the date grammar), `textpage` (plain-text pages).
+//! - [`dedup`]: near-duplicate fingerprints (MinHash) and the bounded LSH index; pure.
 //! - [`pipeline`]: raw bytes → output records; accounts for every input exactly once.
 //! - [`process`]: `warta process`, the pipeline over a JSONL file or stdin.
 //! - [`bench`]: `warta bench`, throughput figures over a file.
+//! - [`eval`]: `warta eval dedup`, precision/recall of dedup on a labelled set.
 //! - [`corpus`]: builds text pages from the IndoSum corpus for benches and evaluation.
 
 pub mod bench;
 pub mod config;
 pub mod corpus;
+pub mod dedup;
+pub mod eval;
 pub mod event;
 pub mod parse;
 pub mod pipeline;

@@ -56,6 +56,28 @@ enum Command {
     /// in memory, on one thread, and prints the median time per page.
     #[command(subcommand)]
     Bench(BenchCommand),
+    /// Evaluations: `warta eval dedup` measures near-duplicate detection on a
+    /// labelled set built from IndoSum and prints a threshold sweep.
+    #[command(subcommand)]
+    Eval(EvalCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum EvalCommand {
+    /// Precision and recall per transformation, and a threshold sweep.
+    Dedup {
+        /// The IndoSum folder (dev.*.jsonl.gz).
+        #[arg(long, default_value = warta::corpus::INDOSUM_DIR)]
+        corpus: PathBuf,
+        /// Articles indexed as originals.
+        #[arg(long, default_value_t = 1200)]
+        originals: usize,
+        /// Articles used as negatives.
+        #[arg(long, default_value_t = 1200)]
+        negatives: usize,
+        #[arg(long, default_value_t = 7)]
+        seed: u64,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -91,6 +113,22 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         Command::CheckConfig => {
             print!("{}", settings.to_toml());
             eprintln!("warta: configuration is valid");
+            Ok(())
+        }
+        Command::Eval(EvalCommand::Dedup {
+            corpus,
+            originals,
+            negatives,
+            seed,
+        }) => {
+            let options = warta::eval::EvalOptions {
+                originals,
+                negatives,
+                seed,
+                ..Default::default()
+            };
+            let report = warta::eval::dedup(Arc::new(settings), &corpus, &options)?;
+            print!("{report}");
             Ok(())
         }
         Command::Bench(BenchCommand::Parse { input, rounds }) => {

@@ -1,24 +1,31 @@
-//! Raw input bytes → output records: validate, parse, build the records. Pure and
-//! synchronous; the edges (a JSONL file, Kafka) call [`Pipeline::process`] once per
-//! input and write what it returns.
+//! Raw input bytes → output records, in two pure, synchronous stages:
 //!
-//! Every input has exactly one [`Outcome`], and the records it yields all follow
-//! from that outcome: an article (with its headlines), an index page (headlines
-//! only) or a rejection (one dead-letter record). The edges count outcomes, so the
-//! counts always add up to the inputs read.
+//! 1. [`Preparer::prepare`]: validate, parse and fingerprint one input. It keeps
+//!    no state between inputs, so the Kafka service runs it on a worker pool.
+//! 2. [`Deduper::decide`]: the near-duplicate verdicts (stateful, so sequential)
+//!    and the output records.
+//!
+//! [`Pipeline`] chains the two for callers that process one input at a time.
+//! Every input has exactly one [`Outcome`], and the records it yields follow from
+//! that outcome. The edges count outcomes, so the counts always add up to the
+//! inputs read.
 
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::Settings;
+use crate::config::{DuplicatePolicy, Settings};
+use crate::dedup::headlines::{HeadlineIndex, HeadlineVerdict};
+use crate::dedup::index::{ArticleIndex, IndexConfig, IndexStats};
+use crate::dedup::minhash::{Fingerprinter, Signature};
+use crate::dedup::verdict::{decide, ArticleKey, ArticleStore, Decision, Staged, Verdict};
 use crate::event::{
-    rfc3339, Article, ContentType, Headline, InvalidInput, Page, RejectCode, Rejected, SourceRef,
-    SCHEMA_VERSION,
+    rfc3339, Article, ArticleVerdict, ContentType, Headline, HeadlineVerdictKind, InvalidInput,
+    Page, RejectCode, Rejected, SourceRef, SCHEMA_VERSION,
 };
-use crate::parse::{ParsedPage, Parser, SiteHints};
-use crate::text::{digest_hex, normalize, normalized_word_count};
+use crate::parse::{ParsedPage, Parser};
+use crate::text::{digest64, id_hex, normalize, normalized_word_count};
 
 /// Which output a record goes to; the topic name comes from the settings.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -54,7 +61,8 @@ pub enum Payload {
 #[derive(Debug, Clone, PartialEq)]
 pub struct Record {
     pub destination: Destination,
-    /// The Kafka key: the article or headline id; none for dead letters, which
+    /// The Kafka key: the cluster id for articles (versions and copies share a
+    /// partition), the headline id for headlines; none for dead letters, which
     /// keep the input's own key.
     pub key: Option<String>,
     pub payload: Payload,
@@ -63,12 +71,23 @@ pub struct Record {
 /// What became of one input.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Outcome {
-    /// An article was published, with this many headlines.
-    Article { headlines: usize },
+    /// A page with an article body. An `unchanged` or dropped article publishes
+    /// nothing for the article itself, but its headlines are still considered.
+    Article {
+        verdict: ArticleVerdict,
+        headlines: HeadlineCounts,
+    },
     /// A page with a headline list and no article body (an index page).
-    HeadlinesOnly { headlines: usize },
+    HeadlinesOnly { headlines: HeadlineCounts },
     /// The input went to the dead-letter output.
     Rejected(RejectCode),
+}
+
+/// Headlines of one page: published (new or updated) and suppressed (seen).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct HeadlineCounts {
+    pub published: usize,
+    pub suppressed: usize,
 }
 
 /// The result of processing one input.
@@ -78,40 +97,275 @@ pub struct Processed {
     pub records: Vec<Record>,
 }
 
-/// The pure processing pipeline. One per worker: it owns the parser's buffers.
-pub struct Pipeline {
-    settings: Arc<Settings>,
-    parser: Parser,
+/// An input after the stateless stage.
+#[derive(Debug)]
+pub enum Prepared {
+    Page(Box<PreparedPage>),
+    Rejected(Processed),
 }
 
-impl Pipeline {
+/// A parsed, fingerprinted page, ready for dedup.
+#[derive(Debug)]
+pub struct PreparedPage {
+    pub page: Page,
+    pub parsed: ParsedPage,
+    pub article_id: u64,
+    pub content_hash: u64,
+    pub signature: Signature,
+}
+
+/// Stage 1: validation, parsing and fingerprinting. One per worker thread.
+pub struct Preparer {
+    settings: Arc<Settings>,
+    parser: Parser,
+    fingerprinter: Fingerprinter,
+}
+
+impl Preparer {
     pub fn new(settings: Arc<Settings>) -> Self {
-        Pipeline {
+        let shingles = settings.dedup.shingles;
+        Preparer {
             settings,
             parser: Parser::new(),
+            fingerprinter: Fingerprinter::new(shingles),
         }
     }
 
-    pub fn settings(&self) -> &Settings {
-        &self.settings
-    }
-
-    /// Processes one input. `now` stands in for a missing `fetched_at`.
-    pub fn process(&mut self, bytes: &[u8], source: SourceRef, now: DateTime<Utc>) -> Processed {
+    /// Validates, parses and fingerprints one input. `now` stands in for a
+    /// missing `fetched_at`.
+    pub fn prepare(&mut self, bytes: &[u8], source: SourceRef, now: DateTime<Utc>) -> Prepared {
         let page = match Page::from_bytes(bytes, self.settings.input, now) {
             Ok(page) => page,
-            Err(e) => return reject(e, source, bytes),
+            Err(e) => return Prepared::Rejected(reject(e, source, bytes)),
         };
         if page.content_type == ContentType::Html {
             let e = InvalidInput::new(
                 RejectCode::UnsupportedContentType,
                 "text/html pages are not parsed yet; send text/plain",
             );
-            return reject(e, source, bytes);
+            return Prepared::Rejected(reject(e, source, bytes));
         }
         let hints = self.settings.site(&page.site).cloned().unwrap_or_default();
         let parsed = self.parser.parse(&page, &hints);
-        build(&page, parsed, &hints, source, bytes)
+        if parsed.paragraphs.is_empty() && parsed.headlines.is_empty() {
+            let e = InvalidInput::new(
+                RejectCode::NoContent,
+                "the page has neither article paragraphs nor a headline list",
+            );
+            return Prepared::Rejected(reject(e, source, bytes));
+        }
+        let signature = self.fingerprinter.signature(&parsed.normalized);
+        Prepared::Page(Box::new(PreparedPage {
+            article_id: article_id(&page.canonical_url),
+            content_hash: content_hash(&parsed.normalized),
+            signature,
+            page,
+            parsed,
+        }))
+    }
+}
+
+/// Stage 2: near-duplicate state, verdicts and records. One per instance.
+///
+/// State changes are staged: [`Deduper::commit`] makes a batch's decisions
+/// permanent, [`Deduper::rollback`] forgets them (an aborted transaction).
+pub struct Deduper {
+    settings: Arc<Settings>,
+    articles: Staged<Box<dyn ArticleStore + Send>>,
+    headlines: HeadlineIndex,
+    /// Highest event time seen; expiry follows it, so one late event does not
+    /// move time backwards.
+    watermark: u32,
+    committed_watermark: u32,
+}
+
+impl Deduper {
+    /// A deduper with the in-memory index, sized from the settings.
+    pub fn new(settings: Arc<Settings>) -> Result<Self, crate::dedup::index::IndexError> {
+        let d = settings.dedup;
+        let articles = ArticleIndex::new(IndexConfig {
+            // With dedup off nothing is inserted; keep the allocation small.
+            capacity: if d.enabled { d.max_articles } else { 1 },
+            ttl_secs: d.ttl_secs,
+        })?;
+        Ok(Self::with_store(settings, Box::new(articles)))
+    }
+
+    /// A deduper over another article store (a persistent or shared backend).
+    pub fn with_store(settings: Arc<Settings>, articles: Box<dyn ArticleStore + Send>) -> Self {
+        let d = settings.dedup;
+        Deduper {
+            headlines: HeadlineIndex::new(d.max_headlines, d.ttl_secs),
+            settings,
+            articles: Staged::new(articles),
+            watermark: 0,
+            committed_watermark: 0,
+        }
+    }
+
+    /// Makes the decisions since the last commit permanent, then expires what
+    /// the event-time watermark has passed.
+    pub fn commit(&mut self) {
+        self.articles.commit();
+        self.headlines.commit();
+        if self.watermark > self.committed_watermark && self.settings.dedup.enabled {
+            self.articles.expire(self.watermark);
+            self.headlines.expire(self.watermark);
+        }
+        self.committed_watermark = self.watermark;
+    }
+
+    /// Forgets the decisions since the last commit.
+    pub fn rollback(&mut self) {
+        self.articles.rollback();
+        self.headlines.rollback();
+        self.watermark = self.committed_watermark;
+    }
+
+    /// Article index size and eviction counters.
+    pub fn article_stats(&self) -> IndexStats {
+        self.articles.stats()
+    }
+
+    /// Headline entries held.
+    pub fn headline_count(&self) -> usize {
+        self.headlines.len()
+    }
+
+    /// Decides one prepared input and builds its records.
+    pub fn decide(&mut self, prepared: Prepared) -> Processed {
+        let p = match prepared {
+            Prepared::Rejected(r) => return r,
+            Prepared::Page(p) => *p,
+        };
+        let d = self.settings.dedup;
+        let event_time = unix_secs(p.page.fetched_at);
+        self.watermark = self.watermark.max(event_time);
+        let now = self.watermark;
+        let mut records = Vec::with_capacity(1 + p.parsed.headlines.len());
+
+        let mut article_outcome = None;
+        if !p.parsed.paragraphs.is_empty() {
+            let decision = if d.enabled {
+                decide(
+                    &mut self.articles,
+                    ArticleKey {
+                        article_id: p.article_id,
+                        content_hash: p.content_hash,
+                        signature: &p.signature,
+                        event_time,
+                    },
+                    now,
+                    d.threshold,
+                )
+            } else {
+                Decision {
+                    verdict: Verdict::New,
+                    cluster_id: p.article_id,
+                    version: 1,
+                }
+            };
+            let verdict = kind(decision.verdict);
+            let destination = match (verdict, d.duplicates) {
+                (ArticleVerdict::Unchanged, _) => None,
+                (ArticleVerdict::Duplicate, DuplicatePolicy::Route) => {
+                    Some(Destination::Duplicates)
+                }
+                (ArticleVerdict::Duplicate, DuplicatePolicy::Drop) => None,
+                _ => Some(Destination::Articles),
+            };
+            if let Some(destination) = destination {
+                let article = article(&p, decision);
+                records.push(Record {
+                    destination,
+                    key: Some(article.cluster_id.clone()),
+                    payload: Payload::Article(Box::new(article)),
+                });
+            }
+            article_outcome = Some(verdict);
+        }
+
+        let mut counts = HeadlineCounts::default();
+        for (i, h) in p.parsed.headlines.iter().enumerate() {
+            let id = digest64(&["headline", &p.page.site, &normalize(&h.title)]);
+            let verdict = if d.enabled {
+                let item_time = h.published_at.map(|t| t.timestamp());
+                self.headlines.observe(id, item_time, now)
+            } else {
+                HeadlineVerdict::New
+            };
+            let verdict = match verdict {
+                HeadlineVerdict::Seen => {
+                    counts.suppressed += 1;
+                    continue;
+                }
+                HeadlineVerdict::New => HeadlineVerdictKind::New,
+                HeadlineVerdict::Updated => HeadlineVerdictKind::Updated,
+            };
+            counts.published += 1;
+            records.push(Record {
+                destination: Destination::Headlines,
+                key: Some(id_hex(id)),
+                payload: Payload::Headline(Headline {
+                    schema_version: SCHEMA_VERSION,
+                    id: id_hex(id),
+                    site: p.page.site.clone(),
+                    title: h.title.clone(),
+                    url: h.url.clone(),
+                    published_at: h.published_at.as_ref().map(rfc3339),
+                    precision: h.precision,
+                    flags: h.flags.clone(),
+                    verdict,
+                    seen_on: p.page.url.clone(),
+                    position: i as u32 + 1,
+                }),
+            });
+        }
+        let outcome = match article_outcome {
+            Some(verdict) => Outcome::Article {
+                verdict,
+                headlines: counts,
+            },
+            None => Outcome::HeadlinesOnly { headlines: counts },
+        };
+        Processed { outcome, records }
+    }
+}
+
+/// Both stages, one input at a time.
+pub struct Pipeline {
+    preparer: Preparer,
+    deduper: Deduper,
+}
+
+impl Pipeline {
+    pub fn new(settings: Arc<Settings>) -> Result<Self, crate::dedup::index::IndexError> {
+        Ok(Pipeline {
+            preparer: Preparer::new(settings.clone()),
+            deduper: Deduper::new(settings)?,
+        })
+    }
+
+    /// Processes one input and commits its dedup state. `now` stands in for a
+    /// missing `fetched_at`.
+    pub fn process(&mut self, bytes: &[u8], source: SourceRef, now: DateTime<Utc>) -> Processed {
+        let prepared = self.preparer.prepare(bytes, source, now);
+        let processed = self.deduper.decide(prepared);
+        self.deduper.commit();
+        processed
+    }
+
+    pub fn deduper(&self) -> &Deduper {
+        &self.deduper
+    }
+}
+
+fn kind(v: Verdict) -> ArticleVerdict {
+    match v {
+        Verdict::New => ArticleVerdict::New,
+        Verdict::Unchanged => ArticleVerdict::Unchanged,
+        Verdict::Updated { .. } => ArticleVerdict::Updated,
+        Verdict::Duplicate { .. } => ArticleVerdict::Duplicate,
     }
 }
 
@@ -127,97 +381,69 @@ fn reject(e: InvalidInput, source: SourceRef, bytes: &[u8]) -> Processed {
     }
 }
 
-fn build(
-    page: &Page,
-    parsed: ParsedPage,
-    _hints: &SiteHints,
-    source: SourceRef,
-    bytes: &[u8],
-) -> Processed {
-    let headlines: Vec<Headline> = parsed
-        .headlines
-        .iter()
-        .enumerate()
-        .map(|(i, h)| Headline {
-            schema_version: SCHEMA_VERSION,
-            id: headline_id(&page.site, &h.title),
-            site: page.site.clone(),
-            title: h.title.clone(),
-            url: h.url.clone(),
-            published_at: h.published_at.as_ref().map(rfc3339),
-            precision: h.precision,
-            flags: h.flags.clone(),
-            seen_on: page.url.clone(),
-            position: i as u32 + 1,
-        })
-        .collect();
-    let n_headlines = headlines.len();
-    let mut records = Vec::with_capacity(1 + n_headlines);
-    let outcome = if parsed.paragraphs.is_empty() {
-        if headlines.is_empty() {
-            let e = InvalidInput::new(
-                RejectCode::NoContent,
-                "the page has neither article paragraphs nor a headline list",
-            );
-            return reject(e, source, bytes);
-        }
-        Outcome::HeadlinesOnly {
-            headlines: n_headlines,
-        }
-    } else {
-        let article = article(page, parsed);
-        records.push(Record {
-            destination: Destination::Articles,
-            key: Some(article.id.clone()),
-            payload: Payload::Article(Box::new(article)),
-        });
-        Outcome::Article {
-            headlines: n_headlines,
-        }
-    };
-    records.extend(headlines.into_iter().map(|h| Record {
-        destination: Destination::Headlines,
-        key: Some(h.id.clone()),
-        payload: Payload::Headline(h),
-    }));
-    Processed { outcome, records }
+fn unix_secs(t: DateTime<Utc>) -> u32 {
+    t.timestamp().clamp(0, u32::MAX as i64) as u32
 }
 
-fn article(page: &Page, parsed: ParsedPage) -> Article {
-    let text = parsed.paragraphs.join("\n\n");
-    let content_hash = digest_hex(&[&parsed.normalized.join(" ")]);
+/// Rounds a similarity for output: three decimals are all the estimate carries.
+fn round3(x: f64) -> f64 {
+    (x * 1000.0).round() / 1000.0
+}
+
+fn article(p: &PreparedPage, decision: Decision) -> Article {
+    let parsed = &p.parsed;
+    let page = &p.page;
+    let (similarity, duplicate_of) = match decision.verdict {
+        Verdict::Updated { similarity } => (Some(round3(similarity)), None),
+        Verdict::Duplicate {
+            duplicate_of,
+            similarity,
+        } => (Some(round3(similarity)), Some(id_hex(duplicate_of))),
+        Verdict::New | Verdict::Unchanged => (None, None),
+    };
     Article {
         schema_version: SCHEMA_VERSION,
-        id: article_id(&page.canonical_url),
+        id: id_hex(p.article_id),
         url: page.url.clone(),
         canonical_url: page.canonical_url.clone(),
         site: page.site.clone(),
-        title: parsed.title.map(|(t, _)| t),
-        caption: parsed.caption,
+        title: parsed.title.as_ref().map(|(t, _)| t.clone()),
+        caption: parsed.caption.clone(),
         word_count: parsed
             .normalized
             .iter()
             .map(|n| normalized_word_count(n))
             .sum(),
-        paragraphs: parsed.paragraphs,
-        text,
-        published_at: parsed.published,
-        language: parsed.language,
+        text: parsed.paragraphs.join("\n\n"),
+        paragraphs: parsed.paragraphs.clone(),
+        published_at: parsed.published.clone(),
+        language: parsed.language.clone(),
         fetched_at: rfc3339(&page.fetched_at),
         fetched_at_source: page.fetched_at_source,
-        content_hash,
+        content_hash: id_hex(p.content_hash),
         removed: parsed.removed,
+        verdict: kind(decision.verdict),
+        version: decision.version as u32,
+        cluster_id: id_hex(decision.cluster_id),
+        similarity,
+        duplicate_of,
         metadata: page.metadata.clone(),
     }
 }
 
 /// The article id: a digest of the canonical URL, so recrawls share it.
-pub fn article_id(canonical_url: &str) -> String {
-    digest_hex(&["article", canonical_url])
+pub fn article_id(canonical_url: &str) -> u64 {
+    digest64(&["article", canonical_url])
+}
+
+/// The digest of a normalized body.
+pub fn content_hash(normalized: &[String]) -> u64 {
+    let parts: Vec<&str> = normalized.iter().map(String::as_str).collect();
+    digest64(&parts)
 }
 
 /// The headline id: a digest of the site and the normalized title, so the same
 /// headline on every page of a site has one id.
 pub fn headline_id(site: &str, title: &str) -> String {
-    digest_hex(&["headline", site, &normalize(title)])
+    id_hex(digest64(&["headline", site, &normalize(title)]))
 }

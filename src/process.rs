@@ -16,8 +16,9 @@ use chrono::Utc;
 use serde::Serialize;
 
 use crate::config::Settings;
+use crate::event::ArticleVerdict;
 use crate::event::{RawPage, SourceRef};
-use crate::pipeline::{Outcome, Pipeline, Record};
+use crate::pipeline::{HeadlineCounts, Outcome, Pipeline, Record};
 
 /// Where input comes from.
 #[derive(Debug, Clone)]
@@ -42,32 +43,54 @@ pub struct Options {
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Summary {
     pub inputs: u64,
-    pub articles: u64,
+    /// Article pages, by verdict.
+    pub new: u64,
+    pub updated: u64,
+    pub unchanged: u64,
+    pub duplicates: u64,
+    /// Pages with a headline list and no article.
     pub index_pages: u64,
     pub rejected: u64,
+    /// Headlines published (new or updated) and suppressed (seen before).
     pub headlines: u64,
+    pub headlines_suppressed: u64,
     pub elapsed: Duration,
 }
 
 impl Summary {
-    fn record(&mut self, outcome: Outcome) {
+    pub fn record(&mut self, outcome: Outcome) {
         self.inputs += 1;
-        match outcome {
-            Outcome::Article { headlines } => {
-                self.articles += 1;
-                self.headlines += headlines as u64;
+        let headlines = match outcome {
+            Outcome::Article { verdict, headlines } => {
+                *match verdict {
+                    ArticleVerdict::New => &mut self.new,
+                    ArticleVerdict::Updated => &mut self.updated,
+                    ArticleVerdict::Unchanged => &mut self.unchanged,
+                    ArticleVerdict::Duplicate => &mut self.duplicates,
+                } += 1;
+                headlines
             }
             Outcome::HeadlinesOnly { headlines } => {
                 self.index_pages += 1;
-                self.headlines += headlines as u64;
+                headlines
             }
-            Outcome::Rejected(_) => self.rejected += 1,
-        }
+            Outcome::Rejected(_) => {
+                self.rejected += 1;
+                HeadlineCounts::default()
+            }
+        };
+        self.headlines += headlines.published as u64;
+        self.headlines_suppressed += headlines.suppressed as u64;
+    }
+
+    /// Article pages of any verdict.
+    pub fn articles(&self) -> u64 {
+        self.new + self.updated + self.unchanged + self.duplicates
     }
 
     /// Whether every input is accounted for exactly once.
     pub fn balanced(&self) -> bool {
-        self.articles + self.index_pages + self.rejected == self.inputs
+        self.articles() + self.index_pages + self.rejected == self.inputs
     }
 
     pub fn pages_per_sec(&self) -> f64 {
@@ -84,12 +107,17 @@ impl std::fmt::Display for Summary {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         write!(
             f,
-            "pages={} articles={} index_pages={} headlines={} rejected={} elapsed={:.3}s pages_per_sec={:.0}",
+            "pages={} articles={} (new={} updated={} unchanged={} duplicate={}) index_pages={} rejected={} headlines={} headlines_suppressed={} elapsed={:.3}s pages_per_sec={:.0}",
             self.inputs,
-            self.articles,
+            self.articles(),
+            self.new,
+            self.updated,
+            self.unchanged,
+            self.duplicates,
             self.index_pages,
-            self.headlines,
             self.rejected,
+            self.headlines,
+            self.headlines_suppressed,
             self.elapsed.as_secs_f64(),
             self.pages_per_sec()
         )
@@ -112,6 +140,8 @@ pub enum ProcessError {
     },
     #[error("a plain-text page needs --url (the page's absolute URL)")]
     TextNeedsUrl,
+    #[error("cannot build the dedup index")]
+    Index(#[from] crate::dedup::index::IndexError),
 }
 
 /// Runs the pipeline over the input. Records go to `stdout` unless
@@ -139,7 +169,7 @@ pub fn run(
         Input::File(p) => Box::new(BufReader::new(File::open(p).map_err(read_err)?)),
     };
     let mut sink = Sink::new(options.out_dir.as_deref(), stdout)?;
-    let mut pipeline = Pipeline::new(settings.clone());
+    let mut pipeline = Pipeline::new(settings.clone())?;
     let mut summary = Summary::default();
     let start = Instant::now();
 

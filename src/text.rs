@@ -5,6 +5,7 @@
 //! to one space. Everything that compares or fingerprints text goes through here so
 //! that the definition lives in one place.
 
+use unicode_normalization::char::is_combining_mark;
 use unicode_normalization::{is_nfkc_quick, IsNormalized, UnicodeNormalization};
 
 /// Appends the normalized form of `s` to `out`: NFKC, lowercase, every run of
@@ -39,7 +40,9 @@ pub fn normalize_into(s: &str, out: &mut String) {
     }
     let mut pending_space = false;
     let mut push = |c: char, out: &mut String| {
-        if c.is_alphanumeric() {
+        // Combining marks (Thai tone marks, the Devanagari virama, ...) are part
+        // of their word, not separators.
+        if c.is_alphanumeric() || is_combining_mark(c) {
             if pending_space && out.len() > start {
                 out.push(' ');
             }
@@ -183,6 +186,9 @@ mod tests {
         // NFKC folds full-width letters and ligatures.
         assert_eq!(normalize("ＡＢＣ ﬁne"), "abc fine");
         assert_eq!(normalize("...!!"), "");
+        // Marks stay inside their words: Thai tone mark, Devanagari virama.
+        assert_eq!(normalize("ไม่ ใช่"), "ไม่ ใช่");
+        assert_eq!(normalize("नमस्ते!"), "नमस्ते");
     }
 
     #[test]

@@ -68,7 +68,7 @@ fn each_bad_input_is_rejected_with_its_own_code_and_the_run_continues() {
     assert_eq!(on_topic(&run.records, "clean-articles").len(), 1);
     assert!(
         run.stderr
-            .contains("pages=9 articles=1 index_pages=0 headlines=10 rejected=8"),
+            .contains("pages=9 articles=1 (new=1 updated=0 unchanged=0 duplicate=0) index_pages=0 rejected=8 headlines=10 headlines_suppressed=0"),
         "summary: {}",
         run.stderr
     );

@@ -1,0 +1,13 @@
+//! Near-duplicate detection for article bodies; pure and synchronous, no I/O.
+//!
+//! [`minhash`] turns a normalized body into a MinHash [`minhash::Signature`] and
+//! its LSH band keys; [`index`] holds recent articles' signatures in a bounded,
+//! event-time-expiring [`index::ArticleIndex`] and finds the candidates a new body
+//! resembles. [`verdict`] decides `new` / `unchanged` / `updated` / `duplicate`
+//! against an [`verdict::ArticleStore`], and [`headlines`] publishes each
+//! headline once within its TTL.
+
+pub mod headlines;
+pub mod index;
+pub mod minhash;
+pub mod verdict;
