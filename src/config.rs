@@ -25,6 +25,9 @@ pub struct RawConfig {
     pub input: RawInput,
     pub topics: RawTopics,
     pub dedup: RawDedup,
+    pub kafka: RawKafka,
+    pub workers: RawWorkers,
+    pub shutdown: RawShutdown,
     pub log: RawLog,
     #[serde(default)]
     pub sites: BTreeMap<String, RawSite>,
@@ -54,6 +57,34 @@ pub struct RawDedup {
     pub max_articles: u64,
     pub max_headlines: u64,
     pub duplicates: String,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawKafka {
+    pub brokers: String,
+    pub group_id: String,
+    pub delivery: String,
+    pub transactional_id_prefix: String,
+    pub batch_max_records: u64,
+    pub batch_max_ms: u64,
+    pub transaction_timeout_ms: u64,
+    pub retry_backoff_ms: u64,
+    pub retry_backoff_max_ms: u64,
+    pub statistics_interval_ms: u64,
+    #[serde(default)]
+    pub consumer: BTreeMap<String, String>,
+    #[serde(default)]
+    pub producer: BTreeMap<String, String>,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawWorkers {
+    pub threads: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawShutdown {
+    pub drain_timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -103,6 +134,31 @@ pub struct DedupSettings {
     pub duplicates: DuplicatePolicy,
 }
 
+/// Delivery guarantee of `warta run`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Delivery {
+    ExactlyOnce,
+    AtLeastOnce,
+}
+
+/// Validated Kafka settings.
+#[derive(Debug, Clone, PartialEq)]
+pub struct KafkaSettings {
+    pub brokers: String,
+    pub group_id: String,
+    pub delivery: Delivery,
+    pub transactional_id_prefix: String,
+    pub batch_max_records: usize,
+    pub batch_max: std::time::Duration,
+    pub transaction_timeout: std::time::Duration,
+    pub retry_backoff: std::time::Duration,
+    pub retry_backoff_max: std::time::Duration,
+    pub statistics_interval_ms: u64,
+    /// librdkafka properties passed through, keys with dots.
+    pub consumer: BTreeMap<String, String>,
+    pub producer: BTreeMap<String, String>,
+}
+
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum LogFormat {
     Text,
@@ -115,6 +171,10 @@ pub struct Settings {
     pub input: InputLimits,
     pub topics: Topics,
     pub dedup: DedupSettings,
+    pub kafka: KafkaSettings,
+    /// Parse/fingerprint threads (at least 1).
+    pub worker_threads: usize,
+    pub drain_timeout: std::time::Duration,
     pub log_level: String,
     pub log_format: LogFormat,
     pub sites: BTreeMap<String, SiteHints>,
@@ -209,9 +269,22 @@ impl Settings {
         self.sites.get(site)
     }
 
-    /// The effective configuration as TOML, for `warta check-config`.
+    /// The effective configuration as TOML, for `warta check-config`, with the
+    /// values of secret-looking librdkafka properties masked.
     pub fn to_toml(&self) -> String {
-        toml::to_string_pretty(&self.raw).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
+        let mut raw = self.raw.clone();
+        for m in [&mut raw.kafka.consumer, &mut raw.kafka.producer] {
+            for (k, v) in m.iter_mut() {
+                let k = k.to_ascii_lowercase();
+                if ["password", "secret", "key", "token", "jaas"]
+                    .iter()
+                    .any(|s| k.contains(s))
+                {
+                    *v = "********".into();
+                }
+            }
+        }
+        toml::to_string_pretty(&raw).unwrap_or_else(|e| format!("# cannot render: {e}\n"))
     }
 }
 
@@ -310,6 +383,105 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
         max_headlines: d.max_headlines.clamp(1, max_index) as usize,
         duplicates,
     };
+    let k = &raw.kafka;
+    let delivery = match k.delivery.as_str() {
+        "exactly-once" => Delivery::ExactlyOnce,
+        "at-least-once" => Delivery::AtLeastOnce,
+        other => {
+            problems.push(format!(
+                "kafka.delivery ({other:?}) must be \"exactly-once\" or \"at-least-once\""
+            ));
+            Delivery::ExactlyOnce
+        }
+    };
+    if k.brokers.trim().is_empty() {
+        problems.push("kafka.brokers must name at least one broker".into());
+    }
+    if k.group_id.trim().is_empty() {
+        problems.push("kafka.group_id must not be empty".into());
+    }
+    if k.batch_max_records == 0 || k.batch_max_records > 100_000 {
+        problems.push(format!(
+            "kafka.batch_max_records ({}) must be between 1 and 100000",
+            k.batch_max_records
+        ));
+    }
+    if k.batch_max_ms == 0 {
+        problems.push("kafka.batch_max_ms must be at least 1".into());
+    }
+    let max_poll = k
+        .consumer
+        .get("max.poll.interval.ms")
+        .and_then(|v| v.parse::<u64>().ok())
+        .unwrap_or(300_000);
+    if k.transaction_timeout_ms == 0 || k.transaction_timeout_ms >= max_poll {
+        problems.push(format!(
+            "kafka.transaction_timeout_ms ({}) must be above 0 and below the consumer's max.poll.interval.ms ({max_poll})",
+            k.transaction_timeout_ms
+        ));
+    }
+    if k.retry_backoff_ms == 0 || k.retry_backoff_ms > k.retry_backoff_max_ms {
+        problems.push(format!(
+            "kafka.retry_backoff_ms ({}) must be above 0 and at most kafka.retry_backoff_max_ms ({})",
+            k.retry_backoff_ms, k.retry_backoff_max_ms
+        ));
+    }
+    // Env vars cannot carry dots in keys; librdkafka keys never contain '_'.
+    let dotted = |m: &BTreeMap<String, String>| -> BTreeMap<String, String> {
+        m.iter()
+            .map(|(k, v)| (k.replace('_', "."), v.clone()))
+            .collect()
+    };
+    let consumer = dotted(&k.consumer);
+    let producer = dotted(&k.producer);
+    for (section, m, owned) in [
+        (
+            "kafka.consumer",
+            &consumer,
+            &[
+                "bootstrap.servers",
+                "group.id",
+                "enable.auto.offset.store",
+                "isolation.level",
+            ][..],
+        ),
+        (
+            "kafka.producer",
+            &producer,
+            &[
+                "bootstrap.servers",
+                "transactional.id",
+                "enable.idempotence",
+            ][..],
+        ),
+    ] {
+        for key in m.keys().filter(|key| owned.contains(&key.as_str())) {
+            problems.push(format!(
+                "{section}.\"{key}\" is set by warta from its own settings and cannot be overridden"
+            ));
+        }
+    }
+    if raw.shutdown.drain_timeout_ms == 0 {
+        problems.push("shutdown.drain_timeout_ms must be at least 1".into());
+    }
+    let kafka = KafkaSettings {
+        brokers: k.brokers.clone(),
+        group_id: k.group_id.clone(),
+        delivery,
+        transactional_id_prefix: k.transactional_id_prefix.clone(),
+        batch_max_records: k.batch_max_records.clamp(1, 100_000) as usize,
+        batch_max: std::time::Duration::from_millis(k.batch_max_ms.max(1)),
+        transaction_timeout: std::time::Duration::from_millis(k.transaction_timeout_ms.max(1)),
+        retry_backoff: std::time::Duration::from_millis(k.retry_backoff_ms.max(1)),
+        retry_backoff_max: std::time::Duration::from_millis(k.retry_backoff_max_ms.max(1)),
+        statistics_interval_ms: k.statistics_interval_ms,
+        consumer,
+        producer,
+    };
+    let worker_threads = match raw.workers.threads {
+        0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
+        n => n.min(1024) as usize,
+    };
     let log_format = match raw.log.format.as_str() {
         "text" => LogFormat::Text,
         "json" => LogFormat::Json,
@@ -360,6 +532,9 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
             dead_letter: t.dead_letter.clone(),
         },
         dedup,
+        kafka,
+        worker_threads,
+        drain_timeout: std::time::Duration::from_millis(raw.shutdown.drain_timeout_ms.max(1)),
         log_level: raw.log.level.clone(),
         log_format,
         sites,
@@ -463,6 +638,39 @@ mod tests {
         );
         assert!(all.contains("input.max_content_bytes (0)"), "{all}");
         assert_eq!(p.len(), 4, "{all}");
+    }
+
+    #[test]
+    fn kafka_settings_and_masking() {
+        let s = Settings::load(env(&[
+            ("WARTA__KAFKA__DELIVERY", "at-least-once"),
+            ("WARTA__KAFKA__CONSUMER__SASL_PASSWORD", "hunter2"),
+            ("WARTA__KAFKA__CONSUMER__SECURITY_PROTOCOL", "SASL_SSL"),
+        ]))
+        .unwrap();
+        assert_eq!(s.kafka.delivery, Delivery::AtLeastOnce);
+        assert_eq!(
+            s.kafka
+                .consumer
+                .get("security.protocol")
+                .map(String::as_str),
+            Some("SASL_SSL")
+        );
+        let shown = s.to_toml();
+        assert!(!shown.contains("hunter2"), "{shown}");
+        assert!(shown.contains("********"));
+        let p = problems(Settings::load(env(&[
+            ("WARTA__KAFKA__DELIVERY", "twice"),
+            ("WARTA__KAFKA__TRANSACTION_TIMEOUT_MS", "400000"),
+            ("WARTA__KAFKA__PRODUCER__TRANSACTIONAL_ID", "x"),
+        ])));
+        let all = p.join("\n");
+        assert!(all.contains("kafka.delivery (\"twice\")"), "{all}");
+        assert!(
+            all.contains("below the consumer's max.poll.interval.ms"),
+            "{all}"
+        );
+        assert!(all.contains("cannot be overridden"), "{all}");
     }
 
     #[test]

@@ -16,6 +16,7 @@
 //!   `date` (the date grammar), `textpage` (plain-text pages).
 //! - [`dedup`]: near-duplicate fingerprints (MinHash) and the bounded LSH index; pure.
 //! - [`pipeline`]: raw bytes → output records; accounts for every input exactly once.
+//! - [`kafka`]: `warta run`, the consumer-group service (exactly-once or at-least-once).
 //! - [`process`]: `warta process`, the pipeline over a JSONL file or stdin.
 //! - [`bench`]: `warta bench`, throughput figures over a file.
 //! - [`eval`]: `warta eval dedup`, precision/recall of dedup on a labelled set.
@@ -27,6 +28,7 @@ pub mod corpus;
 pub mod dedup;
 pub mod eval;
 pub mod event;
+pub mod kafka;
 pub mod parse;
 pub mod pipeline;
 pub mod process;

@@ -50,6 +50,9 @@ enum Command {
         #[arg(long, value_name = "DIR")]
         out: Option<PathBuf>,
     },
+    /// Run the Kafka service: consume raw pages in a consumer group and publish
+    /// clean articles, headlines, duplicates and dead letters.
+    Run,
     /// Validate the configuration and print the effective settings.
     CheckConfig,
     /// Benchmarks: `warta bench parse FILE` runs the pipeline over a JSONL file
@@ -110,6 +113,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
     .context("configuration")?;
     init_logging(&settings);
     match cli.command {
+        Command::Run => {
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let stats =
+                runtime.block_on(warta::kafka::run(Arc::new(settings), shutdown_signal()))?;
+            eprintln!(
+                "warta: {} batches_committed={} batches_aborted={}",
+                stats.summary, stats.batches_committed, stats.batches_aborted
+            );
+            Ok(())
+        }
         Command::CheckConfig => {
             print!("{}", settings.to_toml());
             eprintln!("warta: configuration is valid");
@@ -163,6 +179,30 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Resolves on SIGINT or SIGTERM: the service then stops fetching, finishes the
+/// open batch and exits 0.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        _ = ctrl_c => {}
+        _ = term => {}
+    }
+    tracing::info!("shutdown signal received");
 }
 
 fn init_logging(settings: &Settings) {

@@ -171,7 +171,7 @@ impl Preparer {
 /// permanent, [`Deduper::rollback`] forgets them (an aborted transaction).
 pub struct Deduper {
     settings: Arc<Settings>,
-    articles: Staged<Box<dyn ArticleStore + Send>>,
+    articles: Staged<Box<dyn ArticleStore + Send + Sync>>,
     headlines: HeadlineIndex,
     /// Highest event time seen; expiry follows it, so one late event does not
     /// move time backwards.
@@ -192,7 +192,10 @@ impl Deduper {
     }
 
     /// A deduper over another article store (a persistent or shared backend).
-    pub fn with_store(settings: Arc<Settings>, articles: Box<dyn ArticleStore + Send>) -> Self {
+    pub fn with_store(
+        settings: Arc<Settings>,
+        articles: Box<dyn ArticleStore + Send + Sync>,
+    ) -> Self {
         let d = settings.dedup;
         Deduper {
             headlines: HeadlineIndex::new(d.max_headlines, d.ttl_secs),
@@ -232,11 +235,12 @@ impl Deduper {
         self.headlines.len()
     }
 
-    /// Decides one prepared input and builds its records.
-    pub fn decide(&mut self, prepared: Prepared) -> Processed {
+    /// Decides one prepared input and builds its records. Takes a reference so
+    /// that a batch rolled back after an abort can be decided again.
+    pub fn decide(&mut self, prepared: &Prepared) -> Processed {
         let p = match prepared {
-            Prepared::Rejected(r) => return r,
-            Prepared::Page(p) => *p,
+            Prepared::Rejected(r) => return r.clone(),
+            Prepared::Page(p) => p.as_ref(),
         };
         let d = self.settings.dedup;
         let event_time = unix_secs(p.page.fetched_at);
@@ -275,7 +279,7 @@ impl Deduper {
                 _ => Some(Destination::Articles),
             };
             if let Some(destination) = destination {
-                let article = article(&p, decision);
+                let article = article(p, decision);
                 records.push(Record {
                     destination,
                     key: Some(article.cluster_id.clone()),
@@ -350,7 +354,7 @@ impl Pipeline {
     /// missing `fetched_at`.
     pub fn process(&mut self, bytes: &[u8], source: SourceRef, now: DateTime<Utc>) -> Processed {
         let prepared = self.preparer.prepare(bytes, source, now);
-        let processed = self.deduper.decide(prepared);
+        let processed = self.deduper.decide(&prepared);
         self.deduper.commit();
         processed
     }

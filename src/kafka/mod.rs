@@ -1,0 +1,14 @@
+//! The Kafka edge: `warta run` consumes raw pages in a consumer group, runs the
+//! pure pipeline, and produces clean articles, headlines, duplicates and dead
+//! letters, exactly once (transactions) or at least once (idempotent producer).
+//!
+//! - [`errors`]: which errors are retried, abort the batch, recreate the
+//!   producer, or stop the service.
+//! - [`records`]: pipeline records → Kafka records with keys and headers.
+//! - [`service`]: the consume → process → produce loop, rebalances, shutdown.
+
+pub mod errors;
+pub mod records;
+pub mod service;
+
+pub use service::{run, RunError, RunStats};

@@ -1,0 +1,559 @@
+//! The consume → process → produce loop of `warta run`.
+//!
+//! Messages are collected into a batch that closes at `kafka.batch_max_records`
+//! or `kafka.batch_max_ms`. A batch is then processed as a unit:
+//!
+//! 1. parse and fingerprint on `workers.threads` threads (contiguous chunks, so
+//!    the order within every partition is kept), off the async runtime;
+//! 2. dedup verdicts, sequentially, staged in the [`Deduper`];
+//! 3. produce every output, then commit: in exactly-once mode the outputs and the
+//!    input offsets go in one transaction; in at-least-once mode the offsets are
+//!    committed after every output is acknowledged;
+//! 4. on success the dedup state is committed; on failure the transaction is
+//!    aborted, the dedup state rolled back, and the consumer rewound to the
+//!    batch's first offsets, so the batch is consumed and processed again.
+//!
+//! In-flight work is one batch: the consumer is not polled while a batch is
+//! processed, and a batch is bounded by `kafka.transaction_timeout_ms`, which
+//! validation keeps below `max.poll.interval.ms`. Rebalance callbacks therefore
+//! only run between batches, when no transaction is open; messages of revoked
+//! partitions still waiting in the open batch are dropped (they were not
+//! committed, so the partition's next owner reads them again).
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use chrono::Utc;
+use rdkafka::config::ClientConfig;
+use rdkafka::consumer::{CommitMode, Consumer, ConsumerContext, Rebalance, StreamConsumer};
+use rdkafka::error::KafkaError;
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders, OwnedMessage};
+use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
+use rdkafka::{ClientContext, Offset, TopicPartitionList};
+use tokio::time::Instant;
+
+use super::errors::{classify, ErrorClass};
+use super::records::{to_kafka, InputRef, OutRecord};
+use crate::config::{Delivery, Settings};
+use crate::event::SourceRef;
+use crate::pipeline::{Deduper, Prepared, Preparer};
+use crate::process::Summary;
+
+/// What a run did, for the exit log and tests.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct RunStats {
+    /// Input outcomes of committed batches.
+    pub summary: Summary,
+    pub batches_committed: u64,
+    pub batches_aborted: u64,
+    pub producers_recreated: u64,
+    pub retriable_errors: u64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("kafka: {context}")]
+    Kafka {
+        context: &'static str,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("cannot build the dedup index")]
+    Index(#[from] crate::dedup::index::IndexError),
+    #[error("a worker thread panicked while parsing a batch")]
+    Worker,
+}
+
+fn kafka(context: &'static str) -> impl FnOnce(KafkaError) -> RunError {
+    move |source| RunError::Kafka { context, source }
+}
+
+/// Consumer callbacks: remembers revoked partitions so the loop can drop their
+/// messages from the open batch.
+#[derive(Default)]
+pub struct WartaContext {
+    revoked: Mutex<Vec<(String, i32)>>,
+}
+
+impl ClientContext for WartaContext {}
+
+impl ConsumerContext for WartaContext {
+    fn pre_rebalance(
+        &self,
+        _consumer: &rdkafka::consumer::BaseConsumer<Self>,
+        rebalance: &Rebalance<'_>,
+    ) {
+        match rebalance {
+            Rebalance::Revoke(tpl) => {
+                tracing::info!(partitions = tpl.count(), "partitions revoked");
+                if let Ok(mut r) = self.revoked.lock() {
+                    r.extend(
+                        tpl.elements()
+                            .iter()
+                            .map(|e| (e.topic().to_string(), e.partition())),
+                    );
+                }
+            }
+            Rebalance::Assign(tpl) => {
+                tracing::info!(partitions = tpl.count(), "partitions assigned");
+            }
+            Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance error"),
+        }
+    }
+}
+
+impl WartaContext {
+    fn take_revoked(&self) -> Vec<(String, i32)> {
+        self.revoked
+            .lock()
+            .map(|mut r| std::mem::take(&mut *r))
+            .unwrap_or_default()
+    }
+}
+
+type WartaConsumer = StreamConsumer<WartaContext>;
+
+/// This instance's stable name: `WARTA_INSTANCE_ID`, else the host name.
+fn instance_id() -> String {
+    std::env::var("WARTA_INSTANCE_ID")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .or_else(|| std::env::var("HOSTNAME").ok().filter(|s| !s.is_empty()))
+        .or_else(|| {
+            std::fs::read_to_string("/etc/hostname")
+                .ok()
+                .map(|s| s.trim().to_string())
+        })
+        .unwrap_or_else(|| "local".into())
+}
+
+fn consumer_config(settings: &Settings) -> ClientConfig {
+    let k = &settings.kafka;
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &k.brokers)
+        .set("group.id", &k.group_id)
+        .set("enable.auto.commit", "false")
+        .set("enable.auto.offset.store", "false")
+        .set("auto.offset.reset", "earliest")
+        // Raw pages may themselves be written transactionally.
+        .set("isolation.level", "read_committed")
+        .set("enable.partition.eof", "false");
+    if k.statistics_interval_ms > 0 {
+        c.set(
+            "statistics.interval.ms",
+            k.statistics_interval_ms.to_string(),
+        );
+    }
+    for (key, v) in &k.consumer {
+        c.set(key, v);
+    }
+    c
+}
+
+fn producer_config(settings: &Settings) -> ClientConfig {
+    let k = &settings.kafka;
+    let mut c = ClientConfig::new();
+    c.set("bootstrap.servers", &k.brokers)
+        .set("enable.idempotence", "true")
+        .set("acks", "all")
+        .set(
+            "message.timeout.ms",
+            k.transaction_timeout.as_millis().to_string(),
+        )
+        .set("linger.ms", "5");
+    if k.delivery == Delivery::ExactlyOnce {
+        c.set(
+            "transactional.id",
+            format!(
+                "{}-{}-{}",
+                k.transactional_id_prefix,
+                k.group_id,
+                instance_id()
+            ),
+        )
+        .set(
+            "transaction.timeout.ms",
+            k.transaction_timeout.as_millis().to_string(),
+        );
+    }
+    for (key, v) in &k.producer {
+        c.set(key, v);
+    }
+    c
+}
+
+/// Creates the producer; in exactly-once mode also initialises transactions,
+/// which fences any older producer with the same transactional id.
+fn make_producer(settings: &Settings) -> Result<FutureProducer, RunError> {
+    let producer: FutureProducer = producer_config(settings)
+        .create()
+        .map_err(kafka("creating the producer"))?;
+    if settings.kafka.delivery == Delivery::ExactlyOnce {
+        producer
+            .init_transactions(settings.kafka.transaction_timeout)
+            .map_err(kafka("initialising transactions"))?;
+    }
+    Ok(producer)
+}
+
+/// Runs the service until `shutdown` resolves, then finishes the open batch
+/// within `shutdown.drain_timeout_ms` and returns.
+pub async fn run<F>(settings: Arc<Settings>, shutdown: F) -> Result<RunStats, RunError>
+where
+    F: Future<Output = ()>,
+{
+    let consumer: WartaConsumer = consumer_config(&settings)
+        .create_with_context(WartaContext::default())
+        .map_err(kafka("creating the consumer"))?;
+    let topics: Vec<&str> = settings.topics.input.iter().map(String::as_str).collect();
+    consumer
+        .subscribe(&topics)
+        .map_err(kafka("subscribing to the input topics"))?;
+    let producer = tokio::task::block_in_place(|| make_producer(&settings))?;
+    let mut svc = Service {
+        deduper: Deduper::new(settings.clone())?,
+        settings: settings.clone(),
+        consumer,
+        producer,
+        stats: RunStats::default(),
+        backoff: settings.kafka.retry_backoff,
+    };
+    tracing::info!(
+        delivery = ?settings.kafka.delivery,
+        group = %settings.kafka.group_id,
+        topics = ?settings.topics.input,
+        workers = settings.worker_threads,
+        "warta run started"
+    );
+
+    let mut batch: Vec<OwnedMessage> = Vec::new();
+    let mut deadline: Option<Instant> = None;
+    tokio::pin!(shutdown);
+    loop {
+        let timer = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(d).await,
+                None => std::future::pending().await,
+            }
+        };
+        tokio::select! {
+            biased;
+            _ = &mut shutdown => break,
+            _ = timer => {
+                svc.flush(std::mem::take(&mut batch)).await?;
+                deadline = None;
+            }
+            received = svc.consumer.recv() => {
+                let message = match received {
+                    Ok(m) => m.detach(),
+                    Err(e) => {
+                        svc.on_error("consuming", &e).await?;
+                        continue;
+                    }
+                };
+                let revoked = svc.consumer.context().take_revoked();
+                if !revoked.is_empty() {
+                    batch.retain(|m| !revoked.iter().any(|(t, p)| m.topic() == t && m.partition() == *p));
+                }
+                batch.push(message);
+                if batch.len() == 1 {
+                    deadline = Some(Instant::now() + settings.kafka.batch_max);
+                }
+                if batch.len() >= settings.kafka.batch_max_records {
+                    svc.flush(std::mem::take(&mut batch)).await?;
+                    deadline = None;
+                }
+            }
+        }
+    }
+    tracing::info!(
+        open = batch.len(),
+        "shutting down: finishing the open batch"
+    );
+    if !batch.is_empty() {
+        match tokio::time::timeout(settings.drain_timeout, svc.flush(batch)).await {
+            Ok(result) => result?,
+            Err(_) => tracing::warn!(
+                "drain timeout passed; the open batch is left uncommitted and will be reprocessed"
+            ),
+        }
+    }
+    tracing::info!(summary = %svc.stats.summary, committed = svc.stats.batches_committed, aborted = svc.stats.batches_aborted, "warta run stopped");
+    Ok(svc.stats)
+}
+
+struct Service {
+    settings: Arc<Settings>,
+    consumer: WartaConsumer,
+    producer: FutureProducer,
+    deduper: Deduper,
+    stats: RunStats,
+    backoff: Duration,
+}
+
+impl Service {
+    /// Handles an error from a retriable step: returns it when fatal, else waits
+    /// out the backoff.
+    async fn on_error(&mut self, context: &'static str, e: &KafkaError) -> Result<(), RunError> {
+        let class = classify(e);
+        if class == ErrorClass::Fatal {
+            tracing::error!(error = %e, context, "fatal Kafka error");
+            return Err(RunError::Kafka {
+                context,
+                source: e.clone(),
+            });
+        }
+        self.stats.retriable_errors += 1;
+        tracing::warn!(error = %e, context, class = class.as_str(), backoff_ms = self.backoff.as_millis() as u64, "Kafka error; retrying");
+        tokio::time::sleep(self.backoff).await;
+        self.backoff = (self.backoff * 2).min(self.settings.kafka.retry_backoff_max);
+        Ok(())
+    }
+
+    /// Processes and commits one batch; on failure aborts and rewinds so the
+    /// batch is consumed again.
+    async fn flush(&mut self, batch: Vec<OwnedMessage>) -> Result<(), RunError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
+        let settings = self.settings.clone();
+        let prepared = tokio::task::block_in_place(|| prepare_parallel(&settings, &batch))?;
+        let mut outs: Vec<OutRecord> = Vec::with_capacity(batch.len() * 4);
+        let mut summary = Summary::default();
+        for (m, p) in batch.iter().zip(&prepared) {
+            let processed = self.deduper.decide(p);
+            summary.record(processed.outcome);
+            let headers = input_headers(m);
+            let input = InputRef {
+                topic: m.topic(),
+                partition: m.partition(),
+                offset: m.offset(),
+                key: m.key(),
+                value: m.payload().unwrap_or_default(),
+                headers: &headers,
+            };
+            outs.extend(to_kafka(&settings, &input, &processed.records));
+        }
+        match self.produce_and_commit(&batch, &outs).await {
+            Ok(()) => {
+                self.deduper.commit();
+                self.stats.batches_committed += 1;
+                add(&mut self.stats.summary, &summary);
+                self.backoff = settings.kafka.retry_backoff;
+                Ok(())
+            }
+            Err((context, e)) => {
+                self.deduper.rollback();
+                self.stats.batches_aborted += 1;
+                let class = classify(&e);
+                tracing::warn!(error = %e, context, class = class.as_str(), records = batch.len(), "batch aborted; rewinding to its first offsets");
+                if settings.kafka.delivery == Delivery::ExactlyOnce {
+                    let producer = &self.producer;
+                    let timeout = settings.kafka.transaction_timeout;
+                    if let Err(abort) =
+                        tokio::task::block_in_place(|| producer.abort_transaction(timeout))
+                    {
+                        tracing::warn!(error = %abort, "abort_transaction failed");
+                    }
+                }
+                self.rewind(&batch)?;
+                match class {
+                    ErrorClass::Fatal => Err(RunError::Kafka { context, source: e }),
+                    ErrorClass::RecreateProducer => {
+                        self.stats.producers_recreated += 1;
+                        let s = settings.clone();
+                        self.producer = tokio::task::block_in_place(|| make_producer(&s))?;
+                        Ok(())
+                    }
+                    ErrorClass::AbortBatch | ErrorClass::Retriable => {
+                        self.on_error(context, &e).await
+                    }
+                }
+            }
+        }
+    }
+
+    /// Produces the outputs and commits them with the input offsets.
+    async fn produce_and_commit(
+        &self,
+        batch: &[OwnedMessage],
+        outs: &[OutRecord],
+    ) -> Result<(), (&'static str, KafkaError)> {
+        let k = &self.settings.kafka;
+        let eos = k.delivery == Delivery::ExactlyOnce;
+        if eos {
+            self.producer
+                .begin_transaction()
+                .map_err(|e| ("beginning a transaction", e))?;
+        }
+        let mut deliveries = Vec::with_capacity(outs.len());
+        for o in outs {
+            let mut headers = OwnedHeaders::new_with_capacity(o.headers.len());
+            for (key, value) in &o.headers {
+                headers = headers.insert(Header {
+                    key,
+                    value: Some(value),
+                });
+            }
+            let mut record: FutureRecord<'_, Vec<u8>, Vec<u8>> = FutureRecord::to(&o.topic)
+                .payload(&o.value)
+                .headers(headers);
+            if let Some(key) = &o.key {
+                record = record.key(key);
+            }
+            loop {
+                match self.producer.send_result(record) {
+                    Ok(delivery) => {
+                        deliveries.push(delivery);
+                        break;
+                    }
+                    Err((
+                        KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull),
+                        r,
+                    )) => {
+                        // The local queue is full: let deliveries drain, then retry.
+                        record = r;
+                        tokio::time::sleep(Duration::from_millis(5)).await;
+                    }
+                    Err((e, _)) => return Err(("producing", e)),
+                }
+            }
+        }
+        for d in deliveries {
+            match d.await {
+                Ok(Ok(_)) => {}
+                Ok(Err((e, _))) => return Err(("delivering", e)),
+                Err(_) => return Err(("delivering", KafkaError::Canceled)),
+            }
+        }
+        let offsets = next_offsets(batch).map_err(|e| ("building offsets", e))?;
+        let timeout = k.transaction_timeout;
+        if eos {
+            let group = self
+                .consumer
+                .group_metadata()
+                .ok_or(("reading group metadata", KafkaError::Canceled))?;
+            let producer = &self.producer;
+            tokio::task::block_in_place(|| {
+                producer
+                    .send_offsets_to_transaction(&offsets, &group, timeout)
+                    .map_err(|e| ("sending offsets to the transaction", e))?;
+                producer
+                    .commit_transaction(timeout)
+                    .map_err(|e| ("committing the transaction", e))
+            })
+        } else {
+            let consumer = &self.consumer;
+            tokio::task::block_in_place(|| {
+                consumer
+                    .commit(&offsets, CommitMode::Sync)
+                    .map_err(|e| ("committing offsets", e))
+            })
+        }
+    }
+
+    /// Seeks every partition of the batch back to its first offset in the batch:
+    /// everything before it is committed, everything from it is replayed.
+    fn rewind(&self, batch: &[OwnedMessage]) -> Result<(), RunError> {
+        let mut first: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+        for m in batch {
+            first
+                .entry((m.topic(), m.partition()))
+                .or_insert(m.offset());
+        }
+        for ((topic, partition), offset) in first {
+            if let Err(e) = self.consumer.seek(
+                topic,
+                partition,
+                Offset::Offset(offset),
+                Duration::from_secs(10),
+            ) {
+                // The partition may have been revoked meanwhile; its next owner
+                // starts from the committed offset, which is before this batch.
+                tracing::warn!(error = %e, topic, partition, offset, "cannot rewind partition");
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Offsets to commit: one past the last message of each partition.
+fn next_offsets(batch: &[OwnedMessage]) -> Result<TopicPartitionList, KafkaError> {
+    let mut last: BTreeMap<(&str, i32), i64> = BTreeMap::new();
+    for m in batch {
+        let e = last.entry((m.topic(), m.partition())).or_insert(m.offset());
+        *e = (*e).max(m.offset());
+    }
+    let mut tpl = TopicPartitionList::new();
+    for ((topic, partition), offset) in last {
+        tpl.add_partition_offset(topic, partition, Offset::Offset(offset + 1))?;
+    }
+    Ok(tpl)
+}
+
+fn input_headers(m: &OwnedMessage) -> Vec<(String, Vec<u8>)> {
+    m.headers()
+        .map(|h| {
+            h.iter()
+                .map(|h| {
+                    (
+                        h.key.to_string(),
+                        h.value.map(<[u8]>::to_vec).unwrap_or_default(),
+                    )
+                })
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+fn add(total: &mut Summary, batch: &Summary) {
+    total.inputs += batch.inputs;
+    total.new += batch.new;
+    total.updated += batch.updated;
+    total.unchanged += batch.unchanged;
+    total.duplicates += batch.duplicates;
+    total.index_pages += batch.index_pages;
+    total.rejected += batch.rejected;
+    total.headlines += batch.headlines;
+    total.headlines_suppressed += batch.headlines_suppressed;
+}
+
+/// Parses and fingerprints a batch on `workers.threads` threads. Each thread
+/// takes a contiguous chunk, so results come back in input order.
+fn prepare_parallel(
+    settings: &Arc<Settings>,
+    batch: &[OwnedMessage],
+) -> Result<Vec<Prepared>, RunError> {
+    let threads = settings.worker_threads.clamp(1, batch.len().max(1));
+    let chunk = batch.len().div_ceil(threads);
+    let now = Utc::now();
+    let work = |msgs: &[OwnedMessage]| -> Vec<Prepared> {
+        let mut preparer = Preparer::new(settings.clone());
+        msgs.iter()
+            .map(|m| {
+                let source = SourceRef::Kafka {
+                    topic: m.topic().to_string(),
+                    partition: m.partition(),
+                    offset: m.offset(),
+                };
+                preparer.prepare(m.payload().unwrap_or_default(), source, now)
+            })
+            .collect()
+    };
+    if threads == 1 {
+        return Ok(work(batch));
+    }
+    std::thread::scope(|s| {
+        let handles: Vec<_> = batch
+            .chunks(chunk)
+            .map(|c| s.spawn(move || work(c)))
+            .collect();
+        let mut out = Vec::with_capacity(batch.len());
+        for h in handles {
+            out.extend(h.join().map_err(|_| RunError::Worker)?);
+        }
+        Ok(out)
+    })
+}
