@@ -1,0 +1,206 @@
+//! Kafka helpers shared by the broker tests: settings for a test broker,
+//! producing the example pages, reading every output topic, running the service.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use std::time::Duration;
+
+use rdkafka::consumer::{BaseConsumer, Consumer};
+use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
+use rdkafka::producer::{FutureProducer, FutureRecord};
+use rdkafka::{ClientConfig, Offset, TopicPartitionList};
+use tokio::sync::oneshot;
+use warta::config::{Settings, Sources};
+use warta::kafka::{run, RunStats};
+
+pub const OUTPUTS: [&str; 4] = [
+    "clean-articles",
+    "clean-headlines",
+    "page-duplicates",
+    "raw-pages-dlq",
+];
+
+pub fn settings(brokers: &str, group: &str, extra: &[(&str, &str)]) -> Arc<Settings> {
+    let mut env: BTreeMap<String, String> = [
+        ("WARTA__KAFKA__BROKERS", brokers),
+        ("WARTA__KAFKA__GROUP_ID", group),
+        ("WARTA__KAFKA__BATCH_MAX_MS", "100"),
+        ("WARTA__KAFKA__TRANSACTION_TIMEOUT_MS", "20000"),
+        ("WARTA__KAFKA__STATISTICS_INTERVAL_MS", "0"),
+        ("WARTA__DEDUP__MAX_ARTICLES", "10000"),
+        ("WARTA__DEDUP__MAX_HEADLINES", "10000"),
+        ("WARTA__WORKERS__THREADS", "2"),
+    ]
+    .iter()
+    .map(|(k, v)| (k.to_string(), v.to_string()))
+    .collect();
+    for (k, v) in extra {
+        env.insert(k.to_string(), v.to_string());
+    }
+    Arc::new(
+        Settings::load(Sources {
+            file: None,
+            env: Some(env),
+        })
+        .expect("settings"),
+    )
+}
+
+/// Produces the example pages (6 inputs, one of them invalid) with a key and a
+/// header of the crawler's own, all to partition 0 so their order is fixed.
+pub async fn produce_examples(brokers: &str) -> Vec<Vec<u8>> {
+    produce_examples_to(brokers, "raw-pages").await
+}
+
+/// Produces the example pages to `topic`, partition 0.
+pub async fn produce_examples_to(brokers: &str, topic: &str) -> Vec<Vec<u8>> {
+    let producer: FutureProducer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .unwrap();
+    let lines: Vec<Vec<u8>> = std::fs::read_to_string(super::root().join("examples/pages.jsonl"))
+        .unwrap()
+        .lines()
+        .map(|l| l.as_bytes().to_vec())
+        .collect();
+    for (i, line) in lines.iter().enumerate() {
+        let key = format!("crawl-{i}");
+        let headers = OwnedHeaders::new().insert(Header {
+            key: "crawler-run",
+            value: Some("42"),
+        });
+        producer
+            .send(
+                FutureRecord::to(topic)
+                    .partition(0)
+                    .key(&key)
+                    .payload(line)
+                    .headers(headers),
+                Duration::from_secs(10),
+            )
+            .await
+            .expect("produce input");
+    }
+    lines
+}
+
+#[derive(Debug, Clone)]
+pub struct Out {
+    pub key: Option<String>,
+    pub value: Vec<u8>,
+    pub headers: HashMap<String, String>,
+}
+
+/// Reads every topic with `read_committed` until `want` records per topic have
+/// arrived (or the timeout passes), then a little longer to catch extras.
+pub fn read_committed(
+    brokers: &str,
+    want: &BTreeMap<&str, usize>,
+    timeout: Duration,
+) -> BTreeMap<String, Vec<Out>> {
+    let topics: Vec<String> = OUTPUTS.iter().map(|t| t.to_string()).collect();
+    let want = want.iter().map(|(k, v)| (k.to_string(), *v)).collect();
+    read_topics(brokers, &topics, &want, timeout)
+}
+
+/// Reads `topics` (2 partitions each) from the beginning, `read_committed`,
+/// until `want` records per topic have arrived and 2 s more have passed, or
+/// until `timeout`.
+pub fn read_topics(
+    brokers: &str,
+    topics: &[String],
+    want: &BTreeMap<String, usize>,
+    timeout: Duration,
+) -> BTreeMap<String, Vec<Out>> {
+    let consumer: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("group.id", format!("reader-{}", rand_suffix()))
+        .set("isolation.level", "read_committed")
+        .set("auto.offset.reset", "earliest")
+        .set("enable.auto.commit", "false")
+        .create()
+        .unwrap();
+    let mut tpl = TopicPartitionList::new();
+    for t in topics {
+        for p in 0..2 {
+            tpl.add_partition_offset(t, p, Offset::Beginning).unwrap();
+        }
+    }
+    consumer.assign(&tpl).unwrap();
+    let mut out: BTreeMap<String, Vec<Out>> = BTreeMap::new();
+    let start = std::time::Instant::now();
+    let mut satisfied_at = None;
+    while start.elapsed() < timeout {
+        if let Some(Ok(m)) = consumer.poll(Duration::from_millis(100)) {
+            let headers = m
+                .headers()
+                .map(|h| {
+                    h.iter()
+                        .map(|h| {
+                            (
+                                h.key.to_string(),
+                                String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned(),
+                            )
+                        })
+                        .collect()
+                })
+                .unwrap_or_default();
+            out.entry(m.topic().to_string()).or_default().push(Out {
+                key: m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
+                value: m.payload().unwrap_or_default().to_vec(),
+                headers,
+            });
+        }
+        let done = want
+            .iter()
+            .all(|(t, n)| out.get(t).map_or(0, Vec::len) >= *n);
+        match (done, satisfied_at) {
+            (true, None) => satisfied_at = Some(std::time::Instant::now()),
+            (true, Some(t)) if t.elapsed() > Duration::from_secs(2) => break,
+            _ => {}
+        }
+    }
+    out
+}
+
+pub fn rand_suffix() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_nanos() as u64
+}
+
+pub fn expected() -> BTreeMap<&'static str, usize> {
+    // examples/pages.jsonl: seed (new), its recrawl (unchanged), a copy
+    // (duplicate), an English page (new), an index page, one invalid line.
+    BTreeMap::from([
+        ("clean-articles", 2),
+        ("page-duplicates", 1),
+        ("clean-headlines", 14),
+        ("raw-pages-dlq", 1),
+    ])
+}
+
+pub async fn start(
+    settings: Arc<Settings>,
+) -> (oneshot::Sender<()>, tokio::task::JoinHandle<RunStats>) {
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::from_default_env())
+        .with_test_writer()
+        .try_init();
+    let (tx, rx) = oneshot::channel::<()>();
+    let handle = tokio::spawn(async move {
+        run(settings, async {
+            let _ = rx.await;
+        })
+        .await
+        .expect("warta run")
+    });
+    (tx, handle)
+}
+
+pub fn value_json(o: &Out) -> serde_json::Value {
+    serde_json::from_slice(&o.value).expect("output is JSON")
+}
