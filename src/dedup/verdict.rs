@@ -78,16 +78,20 @@ pub struct NewEntry<'a> {
     pub representative: bool,
 }
 
+fn stored(v: super::index::SlotView<'_>) -> StoredArticle {
+    StoredArticle {
+        article_id: v.article_id,
+        cluster_id: v.cluster_id,
+        content_hash: v.content_hash,
+        version: v.version,
+        representative: v.in_bands,
+        signature: v.signature.clone(),
+    }
+}
+
 impl ArticleStore for ArticleIndex {
     fn by_article(&mut self, article_id: u64, now: u32) -> Option<StoredArticle> {
-        ArticleIndex::by_article(self, article_id, now).map(|v| StoredArticle {
-            article_id: v.article_id,
-            cluster_id: v.cluster_id,
-            content_hash: v.content_hash,
-            version: v.version,
-            representative: v.in_bands,
-            signature: v.signature.clone(),
-        })
+        ArticleIndex::by_article(self, article_id, now).map(stored)
     }
 
     fn best_match(
@@ -96,19 +100,7 @@ impl ArticleStore for ArticleIndex {
         now: u32,
         threshold: f64,
     ) -> Option<(StoredArticle, f64)> {
-        ArticleIndex::best_match(self, signature, now, threshold).map(|(v, sim)| {
-            (
-                StoredArticle {
-                    article_id: v.article_id,
-                    cluster_id: v.cluster_id,
-                    content_hash: v.content_hash,
-                    version: v.version,
-                    representative: v.in_bands,
-                    signature: v.signature.clone(),
-                },
-                sim,
-            )
-        })
+        ArticleIndex::best_match(self, signature, now, threshold).map(|(v, sim)| (stored(v), sim))
     }
 
     fn insert(&mut self, e: &NewEntry<'_>) {
