@@ -44,11 +44,14 @@ pub enum RejectCode {
     UnsupportedContentType,
     /// The page parsed, but holds neither an article body nor a headline list.
     NoContent,
+    /// The broker refused the outputs warta made from this input (Kafka mode),
+    /// for example because they exceed `message.max.bytes`.
+    OutputRejected,
 }
 
 impl RejectCode {
     /// Every code, for documentation and metric pre-registration.
-    pub const ALL: [RejectCode; 11] = [
+    pub const ALL: [RejectCode; 12] = [
         RejectCode::InvalidUtf8,
         RejectCode::InvalidJson,
         RejectCode::NotAnObject,
@@ -60,6 +63,7 @@ impl RejectCode {
         RejectCode::InvalidField,
         RejectCode::UnsupportedContentType,
         RejectCode::NoContent,
+        RejectCode::OutputRejected,
     ];
 
     /// The stable snake_case name.
@@ -76,6 +80,7 @@ impl RejectCode {
             RejectCode::InvalidField => "invalid_field",
             RejectCode::UnsupportedContentType => "unsupported_content_type",
             RejectCode::NoContent => "no_content",
+            RejectCode::OutputRejected => "output_rejected",
         }
     }
 }

@@ -373,7 +373,8 @@ fn kind(v: Verdict) -> ArticleVerdict {
     }
 }
 
-fn reject(e: InvalidInput, source: SourceRef, bytes: &[u8]) -> Processed {
+/// The outcome of a rejected input: one dead-letter record.
+pub fn reject(e: InvalidInput, source: SourceRef, bytes: &[u8]) -> Processed {
     let code = e.code;
     Processed {
         outcome: Outcome::Rejected(code),

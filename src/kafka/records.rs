@@ -34,6 +34,20 @@ pub const HEADER_VERDICT: &str = "warta-verdict";
 pub const HEADER_SOURCE: &str = "warta-source";
 pub const HEADER_ERROR_CODE: &str = "warta-error-code";
 pub const HEADER_ERROR_MESSAGE: &str = "warta-error-message";
+/// On a truncated dead letter: the original value's length in bytes.
+pub const HEADER_TRUNCATED: &str = "warta-truncated";
+
+/// Largest dead-letter value that fits the producer's `message.max.bytes`
+/// (librdkafka's default 1,000,000) with room for key and headers.
+fn dead_letter_limit(settings: &Settings) -> usize {
+    let max = settings
+        .kafka
+        .producer
+        .get("message.max.bytes")
+        .and_then(|v| v.parse::<usize>().ok())
+        .unwrap_or(1_000_000);
+    max.saturating_sub(16 * 1024).max(1024)
+}
 
 /// Builds the Kafka records for one input's pipeline records.
 pub fn to_kafka(settings: &Settings, input: &InputRef<'_>, records: &[Record]) -> Vec<OutRecord> {
@@ -66,10 +80,21 @@ pub fn to_kafka(settings: &Settings, input: &InputRef<'_>, records: &[Record]) -
                         HEADER_ERROR_MESSAGE.into(),
                         rej.message.clone().into_bytes(),
                     ));
+                    let mut value = input.value.to_vec();
+                    // When the broker refused even the outputs, the input may be
+                    // too large for it as well: keep what fits and say so.
+                    let limit = dead_letter_limit(settings);
+                    if rej.code == crate::event::RejectCode::OutputRejected && value.len() > limit {
+                        headers.push((
+                            HEADER_TRUNCATED.into(),
+                            value.len().to_string().into_bytes(),
+                        ));
+                        value.truncate(limit);
+                    }
                     OutRecord {
                         topic,
                         key: input.key.map(<[u8]>::to_vec),
-                        value: input.value.to_vec(),
+                        value,
                         headers,
                     }
                 }

@@ -219,6 +219,9 @@ where
         producer,
         stats: RunStats::default(),
         backoff: settings.kafka.retry_backoff,
+        isolate: false,
+        failures: 0,
+        poison: None,
     };
     tracing::info!(
         delivery = ?settings.kafka.delivery,
@@ -261,7 +264,8 @@ where
                 if batch.len() == 1 {
                     deadline = Some(Instant::now() + settings.kafka.batch_max);
                 }
-                if batch.len() >= settings.kafka.batch_max_records {
+                let max = if svc.isolate { 1 } else { settings.kafka.batch_max_records };
+                if batch.len() >= max {
                     svc.flush(std::mem::take(&mut batch)).await?;
                     deadline = None;
                 }
@@ -291,7 +295,18 @@ struct Service {
     deduper: Deduper,
     stats: RunStats,
     backoff: Duration,
+    /// After a batch the broker refused, batches of one input, to find the
+    /// input whose output cannot be written.
+    isolate: bool,
+    /// Consecutive failures of the batch being retried.
+    failures: u32,
+    /// An input whose outputs failed alone [`POISON_AFTER`] times: it becomes a
+    /// dead letter (`output_rejected`) so its partition can move on.
+    poison: Option<(String, i32, i64)>,
 }
+
+/// Failures of a one-input batch before its input is dead-lettered.
+const POISON_AFTER: u32 = 3;
 
 impl Service {
     /// Handles an error from a retriable step: returns it when fatal, else waits
@@ -323,7 +338,14 @@ impl Service {
         let mut outs: Vec<OutRecord> = Vec::with_capacity(batch.len() * 4);
         let mut summary = Summary::default();
         for (m, p) in batch.iter().zip(&prepared) {
-            let processed = self.deduper.decide(p);
+            let poisoned = self.poison.as_ref().is_some_and(|(t, part, o)| {
+                m.topic() == t && m.partition() == *part && m.offset() == *o
+            });
+            let processed = if poisoned {
+                output_rejected(m)
+            } else {
+                self.deduper.decide(p)
+            };
             summary.record(processed.outcome);
             let headers = input_headers(m);
             let input = InputRef {
@@ -340,6 +362,9 @@ impl Service {
             Ok(()) => {
                 self.deduper.commit();
                 self.stats.batches_committed += 1;
+                self.isolate = false;
+                self.failures = 0;
+                self.poison = None;
                 add(&mut self.stats.summary, &summary);
                 self.backoff = settings.kafka.retry_backoff;
                 Ok(())
@@ -359,6 +384,16 @@ impl Service {
                     }
                 }
                 self.rewind(&batch)?;
+                self.failures += 1;
+                if class == ErrorClass::AbortBatch {
+                    if batch.len() > 1 {
+                        self.isolate = true;
+                    } else if self.failures >= POISON_AFTER {
+                        let m = &batch[0];
+                        tracing::error!(topic = m.topic(), partition = m.partition(), offset = m.offset(), "the broker refuses this input's outputs; sending it to the dead-letter topic");
+                        self.poison = Some((m.topic().to_string(), m.partition(), m.offset()));
+                    }
+                }
                 match class {
                     ErrorClass::Fatal => Err(RunError::Kafka { context, source: e }),
                     ErrorClass::RecreateProducer => {
@@ -477,6 +512,23 @@ impl Service {
         }
         Ok(())
     }
+}
+
+/// The outcome for an input whose outputs the broker refused: a dead letter.
+fn output_rejected(m: &OwnedMessage) -> crate::pipeline::Processed {
+    let e = crate::event::InvalidInput::new(
+        crate::event::RejectCode::OutputRejected,
+        "the broker refused this input's outputs (for example, larger than message.max.bytes)",
+    );
+    crate::pipeline::reject(
+        e,
+        SourceRef::Kafka {
+            topic: m.topic().to_string(),
+            partition: m.partition(),
+            offset: m.offset(),
+        },
+        m.payload().unwrap_or_default(),
+    )
 }
 
 /// Offsets to commit: one past the last message of each partition.
