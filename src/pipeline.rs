@@ -291,7 +291,7 @@ impl Deduper {
 
         let mut counts = HeadlineCounts::default();
         for (i, h) in p.parsed.headlines.iter().enumerate() {
-            let id = digest64(&["headline", &p.page.site, &normalize(&h.title)]);
+            let id = headline_id(&p.page.site, &h.title);
             let verdict = if d.enabled {
                 let item_time = h.published_at.map(|t| t.timestamp());
                 self.headlines.observe(id, item_time, now)
@@ -449,6 +449,6 @@ pub fn content_hash(normalized: &[String]) -> u64 {
 
 /// The headline id: a digest of the site and the normalized title, so the same
 /// headline on every page of a site has one id.
-pub fn headline_id(site: &str, title: &str) -> String {
-    id_hex(digest64(&["headline", site, &normalize(title)]))
+pub fn headline_id(site: &str, title: &str) -> u64 {
+    digest64(&["headline", site, &normalize(title)])
 }
