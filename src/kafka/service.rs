@@ -146,6 +146,15 @@ fn consumer_config(settings: &Settings) -> ClientConfig {
             k.statistics_interval_ms.to_string(),
         );
     }
+    // Static membership when the deployment names its instances (a StatefulSet
+    // pod name, say): a restarted instance takes its partitions back without a
+    // rebalance of the whole group.
+    if let Some(id) = std::env::var("WARTA_INSTANCE_ID")
+        .ok()
+        .filter(|s| !s.is_empty())
+    {
+        c.set("group.instance.id", id);
+    }
     for (key, v) in &k.consumer {
         c.set(key, v);
     }
