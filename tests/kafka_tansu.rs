@@ -9,73 +9,12 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
 use common::kafka::*;
-use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
-use rdkafka::client::DefaultClientContext;
-use rdkafka::ClientConfig;
 
 /// The broker `.ci/test` started; these tests need it and say so.
 fn brokers() -> String {
     std::env::var("WARTA_TEST_TANSU_BROKERS").unwrap_or_else(|_| {
         panic!("WARTA_TEST_TANSU_BROKERS is not set: run the tests with `bash .ci/test`, which installs and starts tansu")
     })
-}
-
-/// Creates the topics with a per-test prefix, so tests share one broker.
-async fn create_topics(brokers: &str, prefix: &str, input_partitions: i32) {
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()
-        .expect("admin client");
-    let names: Vec<String> = std::iter::once("raw-pages")
-        .chain(OUTPUTS)
-        .map(|t| format!("{prefix}{t}"))
-        .collect();
-    let topics: Vec<NewTopic<'_>> = names
-        .iter()
-        .enumerate()
-        .map(|(i, n)| {
-            NewTopic::new(
-                n,
-                if i == 0 { input_partitions } else { 2 },
-                TopicReplication::Fixed(1),
-            )
-        })
-        .collect();
-    let results = admin
-        .create_topics(
-            &topics,
-            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
-        )
-        .await
-        .expect("create topics");
-    for r in results {
-        if let Err((topic, code)) = r {
-            panic!("cannot create {topic}: {code:?}");
-        }
-    }
-}
-
-fn topic_env(prefix: &str) -> Vec<(String, String)> {
-    vec![
-        ("WARTA__TOPICS__INPUT".into(), format!("{prefix}raw-pages")),
-        (
-            "WARTA__TOPICS__ARTICLES".into(),
-            format!("{prefix}clean-articles"),
-        ),
-        (
-            "WARTA__TOPICS__HEADLINES".into(),
-            format!("{prefix}clean-headlines"),
-        ),
-        (
-            "WARTA__TOPICS__DUPLICATES".into(),
-            format!("{prefix}page-duplicates"),
-        ),
-        (
-            "WARTA__TOPICS__DEAD_LETTER".into(),
-            format!("{prefix}raw-pages-dlq"),
-        ),
-        ("WARTA__KAFKA__DELIVERY".into(), "at-least-once".into()),
-    ]
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -7,6 +7,8 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use std::time::Duration;
 
+use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
+use rdkafka::client::DefaultClientContext;
 use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -203,4 +205,62 @@ pub async fn start(
 
 pub fn value_json(o: &Out) -> serde_json::Value {
     serde_json::from_slice(&o.value).expect("output is JSON")
+}
+
+/// Creates the topics with a per-test prefix, so tests share one broker.
+pub async fn create_topics(brokers: &str, prefix: &str, input_partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("admin client");
+    let names: Vec<String> = std::iter::once("raw-pages")
+        .chain(OUTPUTS)
+        .map(|t| format!("{prefix}{t}"))
+        .collect();
+    let topics: Vec<NewTopic<'_>> = names
+        .iter()
+        .enumerate()
+        .map(|(i, n)| {
+            NewTopic::new(
+                n,
+                if i == 0 { input_partitions } else { 2 },
+                TopicReplication::Fixed(1),
+            )
+        })
+        .collect();
+    let results = admin
+        .create_topics(
+            &topics,
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
+        .await
+        .expect("create topics");
+    for r in results {
+        if let Err((topic, code)) = r {
+            panic!("cannot create {topic}: {code:?}");
+        }
+    }
+}
+
+pub fn topic_env(prefix: &str) -> Vec<(String, String)> {
+    vec![
+        ("WARTA__TOPICS__INPUT".into(), format!("{prefix}raw-pages")),
+        (
+            "WARTA__TOPICS__ARTICLES".into(),
+            format!("{prefix}clean-articles"),
+        ),
+        (
+            "WARTA__TOPICS__HEADLINES".into(),
+            format!("{prefix}clean-headlines"),
+        ),
+        (
+            "WARTA__TOPICS__DUPLICATES".into(),
+            format!("{prefix}page-duplicates"),
+        ),
+        (
+            "WARTA__TOPICS__DEAD_LETTER".into(),
+            format!("{prefix}raw-pages-dlq"),
+        ),
+        ("WARTA__KAFKA__DELIVERY".into(), "at-least-once".into()),
+    ]
 }

@@ -1,0 +1,61 @@
+//! Exactly-once against a broker that implements transactions end to end
+//! (EndTxn, aborted-transaction lists in Fetch, TxnOffsetCommit). Neither test
+//! broker does: librdkafka's MockCluster neither filters aborted records nor
+//! stores transactional offsets, and tansu 0.6 has no EndTxn. Point
+//! `WARTA_TEST_EOS_BROKERS` at such a broker (Apache Kafka, Redpanda) to run it:
+//!
+//! `WARTA_TEST_EOS_BROKERS=127.0.0.1:9092 cargo test --test kafka_eos_broker -- --nocapture`
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::time::Duration;
+
+use common::kafka::*;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn exactly_once_outputs_are_visible_once_and_offsets_committed() {
+    let Ok(brokers) = std::env::var("WARTA_TEST_EOS_BROKERS") else {
+        println!(
+            "WARTA_TEST_EOS_BROKERS is not set: no broker with EndTxn to test exactly-once against"
+        );
+        return;
+    };
+    let prefix = format!("e{}-", rand_suffix() % 1_000_000);
+    create_topics(&brokers, &prefix, 1).await;
+    let mut env = topic_env(&prefix);
+    env.push(("WARTA__KAFKA__DELIVERY".into(), "exactly-once".into()));
+    let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    produce_examples_to(&brokers, &format!("{prefix}raw-pages")).await;
+    let group = format!("{prefix}g");
+    let (stop, handle) = start(settings(&brokers, &group, &extra)).await;
+    let want: BTreeMap<String, usize> = expected()
+        .into_iter()
+        .map(|(t, n)| (format!("{prefix}{t}"), n))
+        .collect();
+    let topics: Vec<String> = OUTPUTS.iter().map(|t| format!("{prefix}{t}")).collect();
+    let b = brokers.clone();
+    let out = tokio::task::spawn_blocking(move || {
+        read_topics(&b, &topics, &want, Duration::from_secs(60))
+    })
+    .await
+    .unwrap();
+    let _ = stop.send(());
+    let stats = handle.await.unwrap();
+    for (topic, n) in expected() {
+        assert_eq!(
+            out.get(&format!("{prefix}{topic}")).map_or(0, Vec::len),
+            n,
+            "{topic} exactly once ({stats:?})"
+        );
+    }
+    // A second run of the same group finds everything committed: nothing to do.
+    let (stop, handle) = start(settings(&brokers, &group, &extra)).await;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    let _ = stop.send(());
+    assert_eq!(
+        handle.await.unwrap().summary.inputs,
+        0,
+        "offsets were committed with the outputs"
+    );
+}
