@@ -92,6 +92,17 @@ enum BenchCommand {
         #[arg(long, default_value_t = 200)]
         rounds: usize,
     },
+    /// End to end against a broker: seed-sized pages at RATE/s for SECONDS,
+    /// `warta run` in-process; prints throughput and produce→output latency.
+    /// Delivery mode, batch size and workers come from the configuration.
+    Kafka {
+        #[arg(long, default_value = "127.0.0.1:9092")]
+        brokers: String,
+        #[arg(long, default_value_t = 1000)]
+        rate: u32,
+        #[arg(long, default_value_t = 10)]
+        seconds: u32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -145,6 +156,25 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let report = warta::eval::dedup(Arc::new(settings), &corpus, &options)?;
             print!("{report}");
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Kafka {
+            brokers,
+            rate,
+            seconds,
+        }) => {
+            let seed = include_str!("../tests/fixtures/seed.jsonl");
+            let seed: serde_json::Value =
+                serde_json::from_str(seed.trim()).context("seed fixture")?;
+            let page = seed["content"].as_str().unwrap_or_default().to_string();
+            let runtime = tokio::runtime::Builder::new_multi_thread()
+                .enable_all()
+                .build()
+                .context("starting the async runtime")?;
+            let result = runtime.block_on(warta::bench::kafka(
+                &settings, &brokers, rate, seconds, &page,
+            ))?;
+            println!("{result}");
             Ok(())
         }
         Command::Bench(BenchCommand::Parse { input, rounds }) => {
