@@ -139,7 +139,10 @@ fn consumer_config(settings: &Settings) -> ClientConfig {
         .set("auto.offset.reset", "earliest")
         // Raw pages may themselves be written transactionally.
         .set("isolation.level", "read_committed")
-        .set("enable.partition.eof", "false");
+        .set("enable.partition.eof", "false")
+        // librdkafka's 500 ms default would add up to half a second of latency
+        // per page when the input is quiet; kafka.consumer.* can override it.
+        .set("fetch.wait.max.ms", "50");
     if k.statistics_interval_ms > 0 {
         c.set(
             "statistics.interval.ms",
