@@ -8,7 +8,6 @@
 
 mod common;
 
-use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::kafka::*;
@@ -29,22 +28,18 @@ async fn exactly_once_outputs_are_visible_once_and_offsets_committed() {
     produce_examples_to(&brokers, &format!("{prefix}raw-pages")).await;
     let group = format!("{prefix}g");
     let (stop, handle) = start(settings(&brokers, &group, &extra)).await;
-    let want: BTreeMap<String, usize> = expected()
-        .into_iter()
-        .map(|(t, n)| (format!("{prefix}{t}"), n))
-        .collect();
-    let topics: Vec<String> = OUTPUTS.iter().map(|t| format!("{prefix}{t}")).collect();
-    let b = brokers.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        read_topics(&b, &topics, &want, Duration::from_secs(60))
-    })
-    .await
-    .unwrap();
-    let _ = stop.send(());
-    let stats = handle.await.unwrap();
+    let (out, stats) = collect_and_stop(
+        &brokers,
+        &prefix,
+        expected(),
+        Duration::from_secs(60),
+        stop,
+        handle,
+    )
+    .await;
     for (topic, n) in expected() {
         assert_eq!(
-            out.get(&format!("{prefix}{topic}")).map_or(0, Vec::len),
+            out.get(topic).map_or(0, Vec::len),
             n,
             "{topic} exactly once ({stats:?})"
         );

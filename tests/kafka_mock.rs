@@ -35,14 +35,15 @@ async fn pages_in_outputs_out_with_keys_and_headers() {
     let brokers = mock.bootstrap_servers();
     let inputs = produce_examples(&brokers).await;
     let (stop, handle) = start(settings(&brokers, "g-outputs", &[])).await;
-    let b = brokers.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        read_committed(&b, &expected(), Duration::from_secs(60))
-    })
-    .await
-    .unwrap();
-    let _ = stop.send(());
-    let stats = handle.await.unwrap();
+    let (out, stats) = collect_and_stop(
+        &brokers,
+        "",
+        expected(),
+        Duration::from_secs(60),
+        stop,
+        handle,
+    )
+    .await;
     for (topic, n) in expected() {
         assert_eq!(
             out.get(topic).map_or(0, Vec::len),
@@ -108,14 +109,15 @@ async fn exactly_once_abort_replays_the_batch_with_the_same_verdicts() {
         &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE; 2],
     );
     let (stop, handle) = start(settings(&brokers, "g-abort", &[])).await;
-    let b = brokers.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        read_committed(&b, &expected(), Duration::from_secs(90))
-    })
-    .await
-    .unwrap();
-    let _ = stop.send(());
-    let stats = handle.await.unwrap();
+    let (out, stats) = collect_and_stop(
+        &brokers,
+        "",
+        expected(),
+        Duration::from_secs(90),
+        stop,
+        handle,
+    )
+    .await;
     assert!(stats.batches_aborted >= 1, "an aborted batch: {stats:?}");
     // The replay starts one input at a time (isolating a refused input), then
     // batches again after the first success.
@@ -171,14 +173,15 @@ async fn retriable_errors_and_a_broker_outage_lose_nothing_and_duplicate_nothing
     let (stop, handle) = start(settings(&brokers, "g-retry", &[])).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     mock.broker_up(2).unwrap();
-    let b = brokers.clone();
-    let out = tokio::task::spawn_blocking(move || {
-        read_committed(&b, &expected(), Duration::from_secs(90))
-    })
-    .await
-    .unwrap();
-    let _ = stop.send(());
-    let stats = handle.await.unwrap();
+    let (out, stats) = collect_and_stop(
+        &brokers,
+        "",
+        expected(),
+        Duration::from_secs(90),
+        stop,
+        handle,
+    )
+    .await;
     for (topic, n) in expected() {
         assert_eq!(out.get(topic).map_or(0, Vec::len), n, "{topic} ({stats:?})");
     }
@@ -266,13 +269,8 @@ async fn an_input_whose_output_the_broker_refuses_becomes_a_dead_letter() {
     .await;
     let mut want = expected();
     want.insert("raw-pages-dlq", 2);
-    let b = brokers.clone();
-    let out =
-        tokio::task::spawn_blocking(move || read_committed(&b, &want, Duration::from_secs(90)))
-            .await
-            .unwrap();
-    let _ = stop.send(());
-    let stats = handle.await.unwrap();
+    let (out, stats) =
+        collect_and_stop(&brokers, "", want, Duration::from_secs(90), stop, handle).await;
     let dlq = &out["raw-pages-dlq"];
     let codes: Vec<&str> = dlq
         .iter()

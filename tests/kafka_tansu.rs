@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeSet;
 use std::time::Duration;
 
 use common::kafka::*;
@@ -26,21 +26,17 @@ async fn at_least_once_pages_in_outputs_out() {
     let extra: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
     produce_examples_to(&brokers, &format!("{prefix}raw-pages")).await;
     let (stop, handle) = start(settings(&brokers, &format!("{prefix}g"), &extra)).await;
-    let want: BTreeMap<String, usize> = expected()
-        .into_iter()
-        .map(|(t, n)| (format!("{prefix}{t}"), n))
-        .collect();
-    let b = brokers.clone();
-    let topics: Vec<String> = OUTPUTS.iter().map(|t| format!("{prefix}{t}")).collect();
-    let out = tokio::task::spawn_blocking(move || {
-        read_topics(&b, &topics, &want, Duration::from_secs(60))
-    })
-    .await
-    .unwrap();
-    let _ = stop.send(());
-    let stats = handle.await.unwrap();
+    let (out, stats) = collect_and_stop(
+        &brokers,
+        &prefix,
+        expected(),
+        Duration::from_secs(60),
+        stop,
+        handle,
+    )
+    .await;
     for (topic, n) in expected() {
-        let got = out.get(&format!("{prefix}{topic}")).map_or(0, Vec::len);
+        let got = out.get(topic).map_or(0, Vec::len);
         assert_eq!(got, n, "{topic} ({stats:?})");
     }
     let sources: BTreeSet<&str> = out

@@ -264,3 +264,32 @@ pub fn topic_env(prefix: &str) -> Vec<(String, String)> {
         ("WARTA__KAFKA__DELIVERY".into(), "at-least-once".into()),
     ]
 }
+
+/// Reads the output topics (named `{prefix}{topic}`) off the async runtime until
+/// `want` records per topic arrived, then stops the service. Outputs are keyed
+/// by the unprefixed topic name.
+pub async fn collect_and_stop(
+    brokers: &str,
+    prefix: &str,
+    want: BTreeMap<&'static str, usize>,
+    timeout: Duration,
+    stop: oneshot::Sender<()>,
+    handle: tokio::task::JoinHandle<RunStats>,
+) -> (BTreeMap<String, Vec<Out>>, RunStats) {
+    let topics: Vec<String> = OUTPUTS.iter().map(|t| format!("{prefix}{t}")).collect();
+    let want: BTreeMap<String, usize> = want
+        .into_iter()
+        .map(|(t, n)| (format!("{prefix}{t}"), n))
+        .collect();
+    let (b, p) = (brokers.to_string(), prefix.to_string());
+    let out = tokio::task::spawn_blocking(move || read_topics(&b, &topics, &want, timeout))
+        .await
+        .expect("reader thread");
+    let _ = stop.send(());
+    let stats = handle.await.expect("warta run");
+    let out = out
+        .into_iter()
+        .map(|(t, v)| (t.strip_prefix(&p).unwrap_or(&t).to_string(), v))
+        .collect();
+    (out, stats)
+}
