@@ -123,7 +123,7 @@ pub enum KafkaBenchError {
     #[error("kafka: {0}")]
     Kafka(#[from] rdkafka::error::KafkaError),
     #[error("the service failed")]
-    Run(#[from] crate::kafka::RunError),
+    Run(#[from] crate::app::AppError),
     #[error("invalid bench settings")]
     Config(#[from] crate::config::ConfigError),
 }
@@ -132,12 +132,16 @@ pub enum KafkaBenchError {
 /// with a unique URL) at `rate` per second for `seconds`, runs the service
 /// in-process, and measures the time from produce to the committed output
 /// (read with `read_committed`). Topics get a fresh prefix on every run.
+/// `brokers` = `None` runs against librdkafka's MockCluster, started in this
+/// process (the only broker here with transactions, for exactly-once figures).
+/// `metrics` turns the Prometheus recorder and listener on or off.
 pub async fn kafka(
     base: &Settings,
-    brokers: &str,
+    brokers: Option<&str>,
     rate: u32,
     seconds: u32,
     seed_page: &str,
+    metrics: bool,
 ) -> Result<KafkaBench, KafkaBenchError> {
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
     use rdkafka::client::DefaultClientContext;
@@ -148,9 +152,15 @@ pub async fn kafka(
 
     let prefix = format!("bench{}-", Utc::now().timestamp_millis() % 100_000_000);
     let name = |t: &str| format!("{prefix}{t}");
-    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
-        .set("bootstrap.servers", brokers)
-        .create()?;
+    let mock = match brokers {
+        Some(_) => None,
+        None => Some(rdkafka::mocking::MockCluster::new(1)?),
+    };
+    let brokers = match (&mock, brokers) {
+        (Some(m), _) => m.bootstrap_servers(),
+        (None, b) => b.unwrap_or_default().to_string(),
+    };
+    let brokers = brokers.as_str();
     let topics: Vec<String> = [
         "raw-pages",
         "clean-articles",
@@ -161,12 +171,24 @@ pub async fn kafka(
     .iter()
     .map(|t| name(t))
     .collect();
-    let new: Vec<NewTopic<'_>> = topics
-        .iter()
-        .map(|t| NewTopic::new(t, 2, TopicReplication::Fixed(1)))
-        .collect();
-    for r in admin.create_topics(&new, &AdminOptions::new()).await? {
-        r.map_err(|(_, code)| rdkafka::error::KafkaError::AdminOp(code))?;
+    if let Some(m) = &mock {
+        // The mock does not answer CreateTopics. It also keeps only the last
+        // 5 MB of each partition (librdkafka's rdkafka_mock.c), so the input is
+        // spread over enough partitions to hold a backlog of ~15k seed pages.
+        for t in &topics {
+            m.create_topic(t, 16, 1)?;
+        }
+    } else {
+        let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+            .set("bootstrap.servers", brokers)
+            .create()?;
+        let new: Vec<NewTopic<'_>> = topics
+            .iter()
+            .map(|t| NewTopic::new(t, 2, TopicReplication::Fixed(1)))
+            .collect();
+        for r in admin.create_topics(&new, &AdminOptions::new()).await? {
+            r.map_err(|(_, code)| rdkafka::error::KafkaError::AdminOp(code))?;
+        }
     }
     let mut env: std::collections::BTreeMap<String, String> = [
         ("WARTA__KAFKA__BROKERS", brokers.to_string()),
@@ -193,6 +215,8 @@ pub async fn kafka(
         ("WARTA__TOPICS__DEAD_LETTER", name("raw-pages-dlq")),
         ("WARTA__DEDUP__MAX_ARTICLES", "200000".into()),
         ("WARTA__LOG__LEVEL", "warn".into()),
+        ("WARTA__METRICS__ENABLED", metrics.to_string()),
+        ("WARTA__METRICS__LISTEN", "127.0.0.1:0".into()),
     ]
     .into_iter()
     .map(|(k, v)| (k.to_string(), v))
@@ -216,7 +240,7 @@ pub async fn kafka(
     })?);
 
     let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
-    let service = tokio::spawn(crate::kafka::run(settings, async {
+    let service = tokio::spawn(crate::app::run(settings, async {
         let _ = stop_rx.await;
     }));
 
@@ -304,7 +328,7 @@ pub async fn kafka(
     let _ = stop_tx.send(());
     service
         .await
-        .map_err(|_| crate::kafka::RunError::Worker)??;
+        .map_err(|_| crate::app::AppError::Run(crate::kafka::RunError::Worker))??;
     // The bench topics are left in place: deleting them made librdkafka's
     // metadata cache crash on tansu 0.6's answer for the deleted topics.
     latencies.sort_by(f64::total_cmp);
@@ -323,4 +347,14 @@ pub async fn kafka(
         p99_ms: q(0.99),
         max_ms: latencies.last().copied().unwrap_or(f64::NAN),
     })
+}
+
+/// The median of `xs` (NaN when empty).
+pub fn median(xs: &mut [f64]) -> f64 {
+    xs.sort_by(f64::total_cmp);
+    match xs.len() {
+        0 => f64::NAN,
+        n if n % 2 == 1 => xs[n / 2],
+        n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
+    }
 }

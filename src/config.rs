@@ -28,6 +28,7 @@ pub struct RawConfig {
     pub kafka: RawKafka,
     pub workers: RawWorkers,
     pub shutdown: RawShutdown,
+    pub metrics: RawMetrics,
     pub log: RawLog,
     #[serde(default)]
     pub sites: BTreeMap<String, RawSite>,
@@ -85,6 +86,12 @@ pub struct RawWorkers {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RawShutdown {
     pub drain_timeout_ms: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawMetrics {
+    pub enabled: bool,
+    pub listen: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -175,6 +182,9 @@ pub struct Settings {
     /// Parse/fingerprint threads (at least 1).
     pub worker_threads: usize,
     pub drain_timeout: std::time::Duration,
+    /// Where `/metrics`, `/healthz` and `/readyz` are served (`warta run`);
+    /// `None` when `metrics.enabled` is false.
+    pub metrics_listen: Option<std::net::SocketAddr>,
     pub log_level: String,
     pub log_format: LogFormat,
     pub sites: BTreeMap<String, SiteHints>,
@@ -482,6 +492,16 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
         0 => std::thread::available_parallelism().map_or(1, |n| n.get()),
         n => n.min(1024) as usize,
     };
+    let metrics_listen = match raw.metrics.listen.parse::<std::net::SocketAddr>() {
+        Ok(a) => raw.metrics.enabled.then_some(a),
+        Err(_) => {
+            problems.push(format!(
+                "metrics.listen ({:?}) must be an IP address and port such as \"0.0.0.0:9898\"",
+                raw.metrics.listen
+            ));
+            None
+        }
+    };
     let log_format = match raw.log.format.as_str() {
         "text" => LogFormat::Text,
         "json" => LogFormat::Json,
@@ -535,6 +555,7 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
         kafka,
         worker_threads,
         drain_timeout: std::time::Duration::from_millis(raw.shutdown.drain_timeout_ms.max(1)),
+        metrics_listen,
         log_level: raw.log.level.clone(),
         log_format,
         sites,

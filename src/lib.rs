@@ -16,19 +16,24 @@
 //!   `date` (the date grammar), `textpage` (plain-text pages).
 //! - [`dedup`]: near-duplicate fingerprints (MinHash) and the bounded LSH index; pure.
 //! - [`pipeline`]: raw bytes → output records; accounts for every input exactly once.
-//! - [`kafka`]: `warta run`, the consumer-group service (exactly-once or at-least-once).
+//! - [`app`]: `warta run` wired together: the metrics/health listener and the service.
+//! - [`kafka`]: the consumer-group service (exactly-once or at-least-once).
+//! - [`metrics`]: every metric name, described once; [`http`]: `/metrics`, `/healthz`, `/readyz`.
 //! - [`process`]: `warta process`, the pipeline over a JSONL file or stdin.
 //! - [`bench`]: `warta bench`, throughput figures over a file.
 //! - [`eval`]: `warta eval dedup`, precision/recall of dedup on a labelled set.
 //! - [`corpus`]: builds text pages from the IndoSum corpus for benches and evaluation.
 
+pub mod app;
 pub mod bench;
 pub mod config;
 pub mod corpus;
 pub mod dedup;
 pub mod eval;
 pub mod event;
+pub mod http;
 pub mod kafka;
+pub mod metrics;
 pub mod parse;
 pub mod pipeline;
 pub mod process;

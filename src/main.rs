@@ -96,12 +96,19 @@ enum BenchCommand {
     /// `warta run` in-process; prints throughput and produce→output latency.
     /// Delivery mode, batch size and workers come from the configuration.
     Kafka {
-        #[arg(long, default_value = "127.0.0.1:9092")]
+        #[arg(long, default_value = "127.0.0.1:9092", conflicts_with = "mock")]
         brokers: String,
+        /// Use librdkafka's in-process MockCluster instead of --brokers.
+        #[arg(long)]
+        mock: bool,
         #[arg(long, default_value_t = 1000)]
         rate: u32,
         #[arg(long, default_value_t = 10)]
         seconds: u32,
+        /// Run N rounds with the metrics exporter on and N with it off,
+        /// alternating, and print the median throughput of each and their ratio.
+        #[arg(long, value_name = "N")]
+        compare_metrics: Option<u32>,
     },
 }
 
@@ -129,8 +136,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
-            let stats =
-                runtime.block_on(warta::kafka::run(Arc::new(settings), shutdown_signal()))?;
+            let stats = runtime.block_on(warta::app::run(Arc::new(settings), shutdown_signal()))?;
             eprintln!(
                 "warta: {} batches_committed={} batches_aborted={}",
                 stats.summary, stats.batches_committed, stats.batches_aborted
@@ -160,8 +166,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
         }
         Command::Bench(BenchCommand::Kafka {
             brokers,
+            mock,
             rate,
             seconds,
+            compare_metrics,
         }) => {
             let seed = include_str!("../tests/fixtures/seed.jsonl");
             let seed: serde_json::Value =
@@ -171,10 +179,37 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
-            let result = runtime.block_on(warta::bench::kafka(
-                &settings, &brokers, rate, seconds, &page,
-            ))?;
-            println!("{result}");
+            let brokers = (!mock).then_some(brokers.as_str());
+            let Some(rounds) = compare_metrics else {
+                let metrics = settings.metrics_listen.is_some();
+                let result = runtime.block_on(warta::bench::kafka(
+                    &settings, brokers, rate, seconds, &page, metrics,
+                ))?;
+                println!("{result}");
+                return Ok(());
+            };
+            let (mut on, mut off) = (Vec::new(), Vec::new());
+            for round in 0..rounds.max(1) {
+                for metrics in [true, false] {
+                    let r = runtime.block_on(warta::bench::kafka(
+                        &settings, brokers, rate, seconds, &page, metrics,
+                    ))?;
+                    println!("round {} metrics={metrics}: {r}", round + 1);
+                    if metrics {
+                        on.push(r.throughput)
+                    } else {
+                        off.push(r.throughput)
+                    }
+                }
+            }
+            let (on, off) = (
+                warta::bench::median(&mut on),
+                warta::bench::median(&mut off),
+            );
+            println!(
+                "median throughput: metrics on {on:.0}/s, off {off:.0}/s, on/off {:.4}",
+                on / off
+            );
             Ok(())
         }
         Command::Bench(BenchCommand::Parse { input, rounds }) => {

@@ -235,6 +235,16 @@ impl Deduper {
         self.headlines.len()
     }
 
+    /// Headline entries expired and evicted since creation.
+    pub fn headline_removed_totals(&self) -> (u64, u64) {
+        self.headlines.removed_totals()
+    }
+
+    /// Approximate bytes held by the headline index.
+    pub fn headline_memory_bytes(&self) -> usize {
+        self.headlines.memory_bytes()
+    }
+
     /// Decides one prepared input and builds its records. Takes a reference so
     /// that a batch rolled back after an abort can be decided again.
     pub fn decide(&mut self, prepared: &Prepared) -> Processed {

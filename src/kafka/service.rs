@@ -15,7 +15,10 @@
 //!
 //! In-flight work is one batch: the consumer is not polled while a batch is
 //! processed, and a batch is bounded by `kafka.transaction_timeout_ms`, which
-//! validation keeps below `max.poll.interval.ms`. Rebalance callbacks therefore
+//! validation keeps below `max.poll.interval.ms`. When a batch takes longer
+//! than `kafka.batch_max_ms` to process (slow output), every assigned
+//! partition is paused until it is done, so librdkafka stops prefetching and a
+//! slow broker cannot grow memory. Rebalance callbacks therefore
 //! only run between batches, when no transaction is open; messages of revoked
 //! partitions still waiting in the open batch are dropped (they were not
 //! committed, so the partition's next owner reads them again).
@@ -38,6 +41,8 @@ use super::errors::{classify, ErrorClass};
 use super::records::{to_kafka, InputRef, OutRecord};
 use crate::config::{Delivery, Settings};
 use crate::event::SourceRef;
+use crate::http::Health;
+use crate::metrics::{self, BatchTally};
 use crate::pipeline::{Deduper, Prepared, Preparer};
 use crate::process::Summary;
 
@@ -71,13 +76,48 @@ fn kafka(context: &'static str) -> impl FnOnce(KafkaError) -> RunError {
 }
 
 /// Consumer callbacks: remembers revoked partitions so the loop can drop their
-/// messages from the open batch.
-#[derive(Default)]
+/// messages from the open batch, and reports assignment, broker state and lag
+/// to the health endpoints and metrics.
 pub struct WartaContext {
     revoked: Mutex<Vec<(String, i32)>>,
+    health: Arc<Health>,
 }
 
-impl ClientContext for WartaContext {}
+impl ClientContext for WartaContext {
+    fn stats(&self, stats: rdkafka::Statistics) {
+        let up = stats
+            .brokers
+            .values()
+            .any(|b| b.nodeid >= 0 && b.state == "UP");
+        self.health.set_broker_up(up);
+        for (topic, t) in &stats.topics {
+            for (partition, p) in &t.partitions {
+                // -1 is librdkafka's internal "unassigned" partition.
+                if *partition < 0 {
+                    continue;
+                }
+                // Lag behind what this instance will consume next (app_offset):
+                // librdkafka's own consumer_lag uses the consumer's committed
+                // offset, which transactional commits do not update.
+                let end = if p.ls_offset >= 0 {
+                    p.ls_offset
+                } else {
+                    p.hi_offset
+                };
+                let lag = if !p.desired || end < 0 {
+                    0
+                } else if p.app_offset >= 0 {
+                    (end - p.app_offset).max(0)
+                } else if p.committed_offset >= 0 {
+                    (end - p.committed_offset).max(0)
+                } else {
+                    continue;
+                };
+                metrics::consumer_lag(topic, *partition, lag);
+            }
+        }
+    }
+}
 
 impl ConsumerContext for WartaContext {
     fn pre_rebalance(
@@ -100,6 +140,19 @@ impl ConsumerContext for WartaContext {
                 tracing::info!(partitions = tpl.count(), "partitions assigned");
             }
             Rebalance::Error(e) => tracing::warn!(error = %e, "rebalance error"),
+        }
+    }
+
+    fn post_rebalance(
+        &self,
+        consumer: &rdkafka::consumer::BaseConsumer<Self>,
+        rebalance: &Rebalance<'_>,
+    ) {
+        let n = consumer.assignment().map(|a| a.count()).unwrap_or(0);
+        self.health.set_assigned(n);
+        if let Rebalance::Assign(_) = rebalance {
+            // An assignment came from the group coordinator: a broker answers.
+            self.health.set_broker_up(true);
         }
     }
 }
@@ -211,13 +264,23 @@ fn make_producer(settings: &Settings) -> Result<FutureProducer, RunError> {
 }
 
 /// Runs the service until `shutdown` resolves, then finishes the open batch
-/// within `shutdown.drain_timeout_ms` and returns.
-pub async fn run<F>(settings: Arc<Settings>, shutdown: F) -> Result<RunStats, RunError>
+/// within `shutdown.drain_timeout_ms` and returns. `health` receives the loop's
+/// heartbeat, the assignment and the broker state.
+pub async fn run<F>(
+    settings: Arc<Settings>,
+    health: Arc<Health>,
+    shutdown: F,
+) -> Result<RunStats, RunError>
 where
     F: Future<Output = ()>,
 {
+    let deduper = Deduper::new(settings.clone())?;
+    health.set_loaded();
     let consumer: WartaConsumer = consumer_config(&settings)
-        .create_with_context(WartaContext::default())
+        .create_with_context(WartaContext {
+            revoked: Mutex::new(Vec::new()),
+            health: health.clone(),
+        })
         .map_err(kafka("creating the consumer"))?;
     let topics: Vec<&str> = settings.topics.input.iter().map(String::as_str).collect();
     consumer
@@ -225,9 +288,9 @@ where
         .map_err(kafka("subscribing to the input topics"))?;
     let producer = tokio::task::block_in_place(|| make_producer(&settings))?;
     let mut svc = Service {
-        deduper: Deduper::new(settings.clone())?,
+        deduper,
         settings: settings.clone(),
-        consumer,
+        consumer: Arc::new(consumer),
         producer,
         stats: RunStats::default(),
         backoff: settings.kafka.retry_backoff,
@@ -245,8 +308,11 @@ where
 
     let mut batch: Vec<OwnedMessage> = Vec::new();
     let mut deadline: Option<Instant> = None;
+    let mut heartbeat = tokio::time::interval(Duration::from_secs(1));
+    heartbeat.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     tokio::pin!(shutdown);
     loop {
+        health.beat();
         let timer = async {
             match deadline {
                 Some(d) => tokio::time::sleep_until(d).await,
@@ -256,13 +322,17 @@ where
         tokio::select! {
             biased;
             _ = &mut shutdown => break,
+            _ = heartbeat.tick() => {}
             _ = timer => {
                 svc.flush(std::mem::take(&mut batch)).await?;
                 deadline = None;
             }
             received = svc.consumer.recv() => {
                 let message = match received {
-                    Ok(m) => m.detach(),
+                    Ok(m) => {
+                        metrics::consumed(m.topic(), m.payload_len());
+                        m.detach()
+                    }
                     Err(e) => {
                         svc.on_error("consuming", &e).await?;
                         continue;
@@ -302,7 +372,8 @@ where
 
 struct Service {
     settings: Arc<Settings>,
-    consumer: WartaConsumer,
+    /// Shared with the pause guard of a slow batch.
+    consumer: Arc<WartaConsumer>,
     producer: FutureProducer,
     deduper: Deduper,
     stats: RunStats,
@@ -333,22 +404,57 @@ impl Service {
             });
         }
         self.stats.retriable_errors += 1;
+        metrics::broker_retry();
         tracing::warn!(error = %e, context, class = class.as_str(), backoff_ms = self.backoff.as_millis() as u64, "Kafka error; retrying");
         tokio::time::sleep(self.backoff).await;
         self.backoff = (self.backoff * 2).min(self.settings.kafka.retry_backoff_max);
         Ok(())
     }
 
-    /// Processes and commits one batch; on failure aborts and rewinds so the
-    /// batch is consumed again.
+    /// Processes and commits one batch. When that takes longer than
+    /// `kafka.batch_max_ms`, the assigned partitions are paused until it ends.
     async fn flush(&mut self, batch: Vec<OwnedMessage>) -> Result<(), RunError> {
         if batch.is_empty() {
             return Ok(());
         }
+        let consumer = self.consumer.clone();
+        let slow_after = self.settings.kafka.batch_max;
+        let work = self.flush_batch(batch);
+        tokio::pin!(work);
+        let mut paused: Option<TopicPartitionList> = None;
+        let result = tokio::select! {
+            biased;
+            r = &mut work => r,
+            _ = tokio::time::sleep(slow_after) => {
+                match consumer.assignment() {
+                    Ok(tpl) if tpl.count() > 0 => match consumer.pause(&tpl) {
+                        Ok(()) => {
+                            tracing::debug!(partitions = tpl.count(), "slow batch: partitions paused");
+                            paused = Some(tpl);
+                        }
+                        Err(e) => tracing::warn!(error = %e, "cannot pause partitions"),
+                    },
+                    _ => {}
+                }
+                work.await
+            }
+        };
+        if let Some(tpl) = paused {
+            if let Err(e) = consumer.resume(&tpl) {
+                tracing::warn!(error = %e, "cannot resume partitions");
+            }
+        }
+        result
+    }
+
+    /// Processes and commits one batch; on failure aborts and rewinds so the
+    /// batch is consumed again.
+    async fn flush_batch(&mut self, batch: Vec<OwnedMessage>) -> Result<(), RunError> {
         let settings = self.settings.clone();
         let prepared = tokio::task::block_in_place(|| prepare_parallel(&settings, &batch))?;
         let mut outs: Vec<OutRecord> = Vec::with_capacity(batch.len() * 4);
         let mut summary = Summary::default();
+        let mut tally = BatchTally::default();
         for (m, p) in batch.iter().zip(&prepared) {
             let poisoned = self.poison.as_ref().is_some_and(|(t, part, o)| {
                 m.topic() == t && m.partition() == *part && m.offset() == *o
@@ -356,9 +462,13 @@ impl Service {
             let processed = if poisoned {
                 output_rejected(m)
             } else {
-                self.deduper.decide(p)
+                let started = std::time::Instant::now();
+                let processed = self.deduper.decide(p);
+                metrics::dedup_duration(started.elapsed());
+                processed
             };
             summary.record(processed.outcome);
+            tally.add(p, &processed);
             let headers = input_headers(m);
             let input = InputRef {
                 topic: m.topic(),
@@ -373,6 +483,15 @@ impl Service {
         match self.produce_and_commit(&batch, &outs).await {
             Ok(()) => {
                 self.deduper.commit();
+                tally.committed(Utc::now());
+                let a = self.deduper.article_stats();
+                let (_, headlines_evicted) = self.deduper.headline_removed_totals();
+                metrics::index(
+                    a.live,
+                    self.deduper.headline_count(),
+                    a.memory_bytes + self.deduper.headline_memory_bytes(),
+                    (a.evicted_total, headlines_evicted),
+                );
                 self.stats.batches_committed += 1;
                 self.isolate = false;
                 self.failures = 0;
@@ -385,7 +504,9 @@ impl Service {
                 self.deduper.rollback();
                 self.stats.batches_aborted += 1;
                 let class = classify(&e);
-                tracing::warn!(error = %e, context, class = class.as_str(), records = batch.len(), "batch aborted; rewinding to its first offsets");
+                let code = error_code_name(&e);
+                metrics::transaction_aborted(&code);
+                tracing::warn!(code, error = %e, context, class = class.as_str(), records = batch.len(), "batch aborted; rewinding to its first offsets");
                 if settings.kafka.delivery == Delivery::ExactlyOnce {
                     let producer = &self.producer;
                     let timeout = settings.kafka.transaction_timeout;
@@ -410,6 +531,7 @@ impl Service {
                     ErrorClass::Fatal => Err(RunError::Kafka { context, source: e }),
                     ErrorClass::RecreateProducer => {
                         self.stats.producers_recreated += 1;
+                        metrics::producer_recreated();
                         let s = settings.clone();
                         self.producer = tokio::task::block_in_place(|| make_producer(&s))?;
                         Ok(())
@@ -602,7 +724,10 @@ fn prepare_parallel(
                     partition: m.partition(),
                     offset: m.offset(),
                 };
-                preparer.prepare(m.payload().unwrap_or_default(), source, now)
+                let started = std::time::Instant::now();
+                let prepared = preparer.prepare(m.payload().unwrap_or_default(), source, now);
+                metrics::parse_duration(started.elapsed());
+                prepared
             })
             .collect()
     };
@@ -620,4 +745,10 @@ fn prepare_parallel(
         }
         Ok(out)
     })
+}
+
+/// The error code of `e` as a bounded label value (see [`metrics::error_code`]).
+fn error_code_name(e: &KafkaError) -> String {
+    e.rdkafka_error_code()
+        .map_or_else(|| "other".into(), metrics::error_code)
 }

@@ -14,8 +14,9 @@ use rdkafka::message::{Header, Headers, Message, OwnedHeaders};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::oneshot;
+use warta::app::run;
 use warta::config::{Settings, Sources};
-use warta::kafka::{run, RunStats};
+use warta::kafka::RunStats;
 
 pub const OUTPUTS: [&str; 4] = [
     "clean-articles",
@@ -34,6 +35,7 @@ pub fn settings(brokers: &str, group: &str, extra: &[(&str, &str)]) -> Arc<Setti
         ("WARTA__DEDUP__MAX_ARTICLES", "10000"),
         ("WARTA__DEDUP__MAX_HEADLINES", "10000"),
         ("WARTA__WORKERS__THREADS", "2"),
+        ("WARTA__METRICS__LISTEN", "127.0.0.1:0"),
     ]
     .iter()
     .map(|(k, v)| (k.to_string(), v.to_string()))

@@ -1,0 +1,256 @@
+//! Observability of `warta run`, end to end: the health endpoints follow the
+//! service's state, and a real Prometheus (started by `.ci/test`, which sets
+//! `WARTA_TEST_PROMETHEUS_URL`) scrapes a running instance and evaluates every
+//! PromQL expression of the Grafana dashboard and the alert rules.
+//!
+//! The broker is librdkafka's MockCluster, in this process. Both tests share
+//! one process-wide metrics recorder, so they run one after the other.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use common::kafka::*;
+use rdkafka::mocking::MockCluster;
+use warta::app::App;
+use warta::config::Settings;
+
+static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
+fn mock() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
+    let cluster = MockCluster::new(1).expect("mock cluster");
+    for t in [
+        "raw-pages",
+        "clean-articles",
+        "clean-headlines",
+        "page-duplicates",
+        "raw-pages-dlq",
+    ] {
+        cluster.create_topic(t, 2, 1).expect("create topic");
+    }
+    cluster
+}
+
+/// GET `url` on a blocking thread; returns status and body.
+async fn get(url: String) -> (u16, String) {
+    tokio::task::spawn_blocking(move || {
+        let agent: ureq::Agent = ureq::Agent::config_builder()
+            .http_status_as_error(false)
+            .timeout_global(Some(Duration::from_secs(10)))
+            .build()
+            .into();
+        match agent.get(&url).call() {
+            Ok(mut r) => (
+                r.status().as_u16(),
+                r.body_mut().read_to_string().unwrap_or_default(),
+            ),
+            Err(e) => (0, e.to_string()),
+        }
+    })
+    .await
+    .expect("http thread")
+}
+
+/// Polls `url` until it answers `status`, or panics after `within`.
+async fn wait_for_status(url: &str, status: u16, within: Duration) -> String {
+    let until = Instant::now() + within;
+    loop {
+        let (s, body) = get(url.to_string()).await;
+        if s == status {
+            return body;
+        }
+        assert!(
+            Instant::now() < until,
+            "{url} answered {s} {body}, not {status}, for {within:?}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+}
+
+fn settings_with(brokers: &str, listen: &str) -> Arc<Settings> {
+    settings(
+        brokers,
+        "warta-observability",
+        &[
+            ("WARTA__METRICS__LISTEN", listen),
+            // Lag comes from librdkafka statistics; a short interval so the
+            // first report arrives within the test.
+            ("WARTA__KAFKA__STATISTICS_INTERVAL_MS", "500"),
+        ],
+    )
+}
+
+/// The examples hold an article, its recrawl, a copy on another site, an
+/// English article, an index page and a bad input: every verdict has data.
+async fn produce_mixed(brokers: &str) {
+    produce_examples(brokers).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn health_endpoints_follow_the_service() {
+    let _serial = SERIAL.lock().await;
+    let cluster = mock();
+    let brokers = cluster.bootstrap_servers();
+    let app = App::start(settings_with(&brokers, "127.0.0.1:0"))
+        .await
+        .expect("start");
+    let base = format!("http://{}", app.metrics_addr().expect("listener"));
+
+    // Listening, not yet running: alive, not ready, and the body says why.
+    let (status, body) = get(format!("{base}/readyz")).await;
+    assert_eq!(status, 503, "{body}");
+    let why: serde_json::Value = serde_json::from_str(&body).expect("readyz JSON");
+    assert_eq!(why["ready"], false);
+    let reasons = why["reasons"].to_string();
+    assert!(reasons.contains("no partitions assigned"), "{reasons}");
+    assert_eq!(get(format!("{base}/healthz")).await.0, 200);
+
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = tokio::spawn(app.run(async {
+        let _ = stopped.await;
+    }));
+    let ready = wait_for_status(&format!("{base}/readyz"), 200, Duration::from_secs(30)).await;
+    assert!(ready.contains("\"assigned_partitions\":2"), "{ready}");
+    assert_eq!(get(format!("{base}/healthz")).await.0, 200);
+
+    produce_mixed(&brokers).await;
+    let until = Instant::now() + Duration::from_secs(30);
+    let metrics = loop {
+        let (_, m) = get(format!("{base}/metrics")).await;
+        if m.contains("warta_pages_consumed_total{topic=\"raw-pages\"} 6")
+            && m.contains("warta_transactions_committed_total")
+            && !m.contains("warta_transactions_committed_total 0")
+        {
+            break m;
+        }
+        assert!(Instant::now() < until, "metrics never showed 6 pages:\n{m}");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    };
+    // Outcomes are recorded at commit; give the last batch's commit a moment.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    let (_, metrics_after) = get(format!("{base}/metrics")).await;
+    for needle in [
+        "warta_rejections_total{code=\"invalid_url\"} 1",
+        "warta_rejections_total{code=\"invalid_json\"} 0",
+        "warta_duplicates_total{kind=\"copy\"} 1",
+        "warta_duplicates_total{kind=\"unchanged\"} 1",
+        "warta_articles_published_total{verdict=\"new\"} 2",
+        "warta_records_produced_total{output=\"dead_letter\"} 1",
+        "warta_build_info{version=\"",
+        "warta_parse_duration_seconds_bucket{le=\"",
+        "warta_end_to_end_latency_seconds_count",
+        "# HELP warta_pages_consumed_total Input records consumed.",
+    ] {
+        assert!(
+            metrics_after.contains(needle),
+            "missing {needle:?} in\n{metrics_after}\n(first read:\n{metrics})"
+        );
+    }
+
+    let _ = stop.send(());
+    service.await.expect("join").expect("run");
+}
+
+/// One expression of the dashboard or the alert rules.
+#[derive(serde::Deserialize, Debug)]
+struct Expr {
+    source: String,
+    expr: String,
+    #[serde(default)]
+    panel: bool,
+}
+
+fn expressions() -> Vec<Expr> {
+    let out = Command::new("python3")
+        .arg(".ci/promql_exprs.py")
+        .output()
+        .expect("run .ci/promql_exprs.py");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8(out.stdout)
+        .expect("utf-8")
+        .lines()
+        .map(|l| serde_json::from_str(l).expect("one JSON object per line"))
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn prometheus_evaluates_every_dashboard_and_alert_expression() {
+    let _serial = SERIAL.lock().await;
+    let prometheus = std::env::var("WARTA_TEST_PROMETHEUS_URL").unwrap_or_else(|_| {
+        panic!("WARTA_TEST_PROMETHEUS_URL is not set: run the tests with `bash .ci/test`, which installs and starts Prometheus")
+    });
+    let target = std::env::var("WARTA_TEST_PROMETHEUS_TARGET")
+        .expect("WARTA_TEST_PROMETHEUS_TARGET (set by .ci/test)");
+    let exprs = expressions();
+    assert!(exprs.iter().filter(|e| e.panel).count() >= 8, "{exprs:?}");
+    assert!(exprs.iter().filter(|e| !e.panel).count() >= 5, "{exprs:?}");
+
+    let cluster = mock();
+    let brokers = cluster.bootstrap_servers();
+    let app = App::start(settings_with(&brokers, &target))
+        .await
+        .expect("start (is the Prometheus target port free?)");
+    let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
+    let service = tokio::spawn(app.run(async {
+        let _ = stopped.await;
+    }));
+    produce_mixed(&brokers).await;
+
+    // Wait until Prometheus has scraped the committed batch, twice over, so
+    // that rate() has two samples with the outputs in them.
+    let query = |q: &str| {
+        format!(
+            "{prometheus}/api/v1/query?query={}",
+            url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
+        )
+    };
+    let until = Instant::now() + Duration::from_secs(60);
+    loop {
+        let (_, body) = get(query(
+            "sum(warta_records_produced_total{job=\"warta\"}) > 0 and sum(increase(warta_pages_consumed_total{job=\"warta\"}[1m])) > 0",
+        ))
+        .await;
+        if body.contains("\"result\":[{") {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "Prometheus never saw warta's outputs: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let mut failures = BTreeMap::new();
+    let mut with_data = 0;
+    for e in &exprs {
+        let (status, body) = get(query(&e.expr)).await;
+        let v: serde_json::Value = serde_json::from_str(&body).unwrap_or_default();
+        if status != 200 || v["status"] != "success" {
+            failures.insert(e.source.clone(), format!("error {status}: {body}"));
+            continue;
+        }
+        let empty = v["data"]["result"].as_array().is_some_and(|r| r.is_empty());
+        if e.panel && empty {
+            failures.insert(e.source.clone(), format!("no data for {}", e.expr));
+        } else if !empty {
+            with_data += 1;
+        }
+    }
+    println!(
+        "{} expressions evaluated ({} dashboard, {} alert rules), {with_data} returned data",
+        exprs.len(),
+        exprs.iter().filter(|e| e.panel).count(),
+        exprs.iter().filter(|e| !e.panel).count()
+    );
+    let _ = stop.send(());
+    service.await.expect("join").expect("run");
+    assert!(failures.is_empty(), "{failures:#?}");
+}
