@@ -8,7 +8,7 @@
 
 mod common;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::process::Command;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -52,6 +52,19 @@ async fn get(url: String) -> (u16, String) {
     })
     .await
     .expect("http thread")
+}
+
+/// `/metrics` as a map from series (name and labels, as printed) to value.
+async fn scrape(base: &str) -> HashMap<String, f64> {
+    let (status, text) = get(format!("{base}/metrics")).await;
+    assert_eq!(status, 200, "{text}");
+    text.lines()
+        .filter(|l| !l.starts_with('#'))
+        .filter_map(|l| {
+            let (series, value) = l.rsplit_once(' ')?;
+            Some((series.to_string(), value.parse().ok()?))
+        })
+        .collect()
 }
 
 /// Polls `url` until it answers `status`, or panics after `within`.
@@ -116,39 +129,46 @@ async fn health_endpoints_follow_the_service() {
     assert!(ready.contains("\"assigned_partitions\":2"), "{ready}");
     assert_eq!(get(format!("{base}/healthz")).await.0, 200);
 
+    // The recorder is process-wide and the other test may have run first:
+    // compare increases, not absolute values.
+    let before = scrape(&base).await;
     produce_mixed(&brokers).await;
+    let delta = |after: &HashMap<String, f64>, series: &str| {
+        after.get(series).copied().unwrap_or(f64::NAN) - before.get(series).copied().unwrap_or(0.0)
+    };
     let until = Instant::now() + Duration::from_secs(30);
-    let metrics = loop {
-        let (_, m) = get(format!("{base}/metrics")).await;
-        if m.contains("warta_pages_consumed_total{topic=\"raw-pages\"} 6")
-            && m.contains("warta_transactions_committed_total")
-            && !m.contains("warta_transactions_committed_total 0")
+    let after = loop {
+        let m = scrape(&base).await;
+        if delta(&m, "warta_pages_consumed_total{topic=\"raw-pages\"}") == 6.0
+            && delta(&m, "warta_records_produced_total{output=\"dead_letter\"}") == 1.0
         {
             break m;
         }
-        assert!(Instant::now() < until, "metrics never showed 6 pages:\n{m}");
+        assert!(
+            Instant::now() < until,
+            "metrics never showed the 6 pages committed:\n{m:#?}"
+        );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
-    // Outcomes are recorded at commit; give the last batch's commit a moment.
-    tokio::time::sleep(Duration::from_millis(500)).await;
-    let (_, metrics_after) = get(format!("{base}/metrics")).await;
-    for needle in [
-        "warta_rejections_total{code=\"invalid_url\"} 1",
-        "warta_rejections_total{code=\"invalid_json\"} 0",
-        "warta_duplicates_total{kind=\"copy\"} 1",
-        "warta_duplicates_total{kind=\"unchanged\"} 1",
-        "warta_articles_published_total{verdict=\"new\"} 2",
-        "warta_records_produced_total{output=\"dead_letter\"} 1",
-        "warta_build_info{version=\"",
-        "warta_parse_duration_seconds_bucket{le=\"",
-        "warta_end_to_end_latency_seconds_count",
-        "# HELP warta_pages_consumed_total Input records consumed.",
+    for (series, want) in [
+        ("warta_rejections_total{code=\"invalid_url\"}", 1.0),
+        ("warta_rejections_total{code=\"invalid_json\"}", 0.0),
+        ("warta_duplicates_total{kind=\"copy\"}", 1.0),
+        ("warta_duplicates_total{kind=\"unchanged\"}", 1.0),
+        ("warta_articles_published_total{verdict=\"new\"}", 2.0),
+        ("warta_end_to_end_latency_seconds_count", 5.0),
+        ("warta_parse_duration_seconds_count", 6.0),
     ] {
-        assert!(
-            metrics_after.contains(needle),
-            "missing {needle:?} in\n{metrics_after}\n(first read:\n{metrics})"
-        );
+        assert_eq!(delta(&after, series), want, "{series}: {after:#?}");
     }
+    let build_info = format!(
+        "warta_build_info{{version=\"{}\"}}",
+        env!("CARGO_PKG_VERSION")
+    );
+    assert_eq!(after.get(&build_info), Some(&1.0), "{build_info}");
+    let (_, text) = get(format!("{base}/metrics")).await;
+    assert!(text.contains("# HELP warta_pages_consumed_total Input records consumed."));
+    assert!(text.contains("warta_parse_duration_seconds_bucket{le=\""));
 
     let _ = stop.send(());
     service.await.expect("join").expect("run");
