@@ -11,7 +11,7 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use warta::config::Settings;
-use warta::corpus::{self, render_page, templates};
+use warta::corpus;
 use warta::event::{InputLimits, Page, SourceRef};
 use warta::parse::{Parser, SiteHints};
 use warta::pipeline::Pipeline;
@@ -39,28 +39,7 @@ fn seed_bytes() -> Vec<u8> {
 /// sidebar of other articles' titles.
 fn corpus_pages() -> Vec<Vec<u8>> {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(corpus::INDOSUM_DIR);
-    let articles = corpus::load_indosum(&dir).expect("IndoSum corpus in ../shared");
-    let templates = templates();
-    let titles: Vec<&str> = articles.iter().map(|a| a.title.as_str()).collect();
-    articles
-        .iter()
-        .take(1200)
-        .enumerate()
-        .map(|(i, a)| {
-            let t = &templates[i % templates.len()];
-            let sidebar: Vec<&str> = (1..=10)
-                .map(|k| titles[(i + k * 37) % titles.len()])
-                .collect();
-            let content = render_page(t, &a.title, &a.paragraphs, &sidebar, now());
-            serde_json::json!({
-                "url": format!("https://{}/berita/{}", t.site, a.id),
-                "fetched_at": "2025-12-31T05:15:00Z",
-                "content": content,
-            })
-            .to_string()
-            .into_bytes()
-        })
-        .collect()
+    corpus::indosum_events(&dir, 1200, now()).expect("IndoSum corpus in ../shared")
 }
 
 fn bench(c: &mut Criterion) {

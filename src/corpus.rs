@@ -283,6 +283,37 @@ pub fn render_page(
     lines.join("\n")
 }
 
+/// `n` raw page events (JSON bytes) from IndoSum, rendered in the templates in
+/// turn, each with a sidebar of ten other articles' titles: the pages the
+/// benches feed through the pipeline.
+pub fn indosum_events(
+    dir: &Path,
+    n: usize,
+    fetched_at: DateTime<Utc>,
+) -> Result<Vec<Vec<u8>>, CorpusError> {
+    let articles = load_indosum(dir)?;
+    let templates = templates();
+    let titles: Vec<&str> = articles.iter().map(|a| a.title.as_str()).collect();
+    Ok(articles
+        .iter()
+        .take(n)
+        .enumerate()
+        .map(|(i, a)| {
+            let t = &templates[i % templates.len()];
+            let sidebar: Vec<&str> = (1..=10)
+                .map(|k| titles[(i + k * 37) % titles.len()])
+                .collect();
+            serde_json::json!({
+                "url": format!("https://{}/berita/{}", t.site, a.id),
+                "fetched_at": fetched_at.to_rfc3339_opts(chrono::SecondsFormat::Secs, true),
+                "content": render_page(t, &a.title, &a.paragraphs, &sidebar, fetched_at),
+            })
+            .to_string()
+            .into_bytes()
+        })
+        .collect())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

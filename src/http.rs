@@ -124,6 +124,20 @@ fn now_ms() -> i64 {
     chrono::Utc::now().timestamp_millis()
 }
 
+/// The Prometheus exporter as warta configures it: histograms with buckets
+/// (so `histogram_quantile` works across instances), not summaries.
+pub fn builder() -> Result<PrometheusBuilder, HttpError> {
+    PrometheusBuilder::new()
+        .set_buckets_for_metric(
+            Matcher::Full(metrics::END_TO_END_LATENCY.into()),
+            metrics::LATENCY_BUCKETS,
+        )
+        .and_then(|b| {
+            b.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), metrics::STAGE_BUCKETS)
+        })
+        .map_err(HttpError::Recorder)
+}
+
 /// Installs the process-wide Prometheus recorder (once; later calls return the
 /// same handle) and registers the metric catalogue.
 pub fn recorder(input_topics: &[String]) -> Result<PrometheusHandle, HttpError> {
@@ -132,16 +146,7 @@ pub fn recorder(input_topics: &[String]) -> Result<PrometheusHandle, HttpError> 
         metrics::register(input_topics);
         return Ok(h.clone());
     }
-    let handle = PrometheusBuilder::new()
-        .set_buckets_for_metric(
-            Matcher::Full(metrics::END_TO_END_LATENCY.into()),
-            metrics::LATENCY_BUCKETS,
-        )
-        .and_then(|b| {
-            b.set_buckets_for_metric(Matcher::Suffix("_seconds".into()), metrics::STAGE_BUCKETS)
-        })
-        .and_then(PrometheusBuilder::install_recorder)
-        .map_err(HttpError::Recorder)?;
+    let handle = builder()?.install_recorder().map_err(HttpError::Recorder)?;
     let handle = HANDLE.get_or_init(|| handle).clone();
     metrics::register(input_topics);
     Ok(handle)

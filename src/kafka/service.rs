@@ -329,10 +329,7 @@ where
             }
             received = svc.consumer.recv() => {
                 let message = match received {
-                    Ok(m) => {
-                        metrics::consumed(m.topic(), m.payload_len());
-                        m.detach()
-                    }
+                    Ok(m) => m.detach(),
                     Err(e) => {
                         svc.on_error("consuming", &e).await?;
                         continue;
@@ -455,6 +452,16 @@ impl Service {
         let mut outs: Vec<OutRecord> = Vec::with_capacity(batch.len() * 4);
         let mut summary = Summary::default();
         let mut tally = BatchTally::default();
+        let timers = metrics::StageTimers::default();
+        let mut consumed: BTreeMap<&str, (u64, u64)> = BTreeMap::new();
+        for m in &batch {
+            let c = consumed.entry(m.topic()).or_default();
+            c.0 += 1;
+            c.1 += m.payload().map_or(0, <[u8]>::len) as u64;
+        }
+        for (topic, (records, bytes)) in consumed {
+            metrics::consumed(topic, records, bytes);
+        }
         for (m, p) in batch.iter().zip(&prepared) {
             let poisoned = self.poison.as_ref().is_some_and(|(t, part, o)| {
                 m.topic() == t && m.partition() == *part && m.offset() == *o
@@ -464,7 +471,7 @@ impl Service {
             } else {
                 let started = std::time::Instant::now();
                 let processed = self.deduper.decide(p);
-                metrics::dedup_duration(started.elapsed());
+                timers.dedup(started.elapsed());
                 processed
             };
             summary.record(processed.outcome);
@@ -717,6 +724,7 @@ fn prepare_parallel(
     let now = Utc::now();
     let work = |msgs: &[OwnedMessage]| -> Vec<Prepared> {
         let mut preparer = Preparer::new(settings.clone());
+        let timers = metrics::StageTimers::default();
         msgs.iter()
             .map(|m| {
                 let source = SourceRef::Kafka {
@@ -726,7 +734,7 @@ fn prepare_parallel(
                 };
                 let started = std::time::Instant::now();
                 let prepared = preparer.prepare(m.payload().unwrap_or_default(), source, now);
-                metrics::parse_duration(started.elapsed());
+                timers.parse(started.elapsed());
                 prepared
             })
             .collect()
