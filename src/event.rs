@@ -425,6 +425,70 @@ pub enum DateSource {
     Text,
     /// A field of the input event's `metadata` (`published_at` or `datePublished`).
     Metadata,
+    /// HTML pages: a JSON-LD `NewsArticle`/`Article`/`BlogPosting` (`datePublished`).
+    JsonLd,
+    /// HTML pages: an OpenGraph property (`article:published_time`, …).
+    Opengraph,
+    /// HTML pages: another `<meta>` tag or microdata (`pubdate`, `itemprop=datePublished`, …).
+    Meta,
+    /// HTML pages: a `<time datetime>` element.
+    TimeElement,
+    /// HTML pages: a date in the URL path (`/2016/02/23/`), day precision.
+    Url,
+}
+
+/// Where an article field came from (HTML pages report it per field in
+/// `Article::sources`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldSource {
+    /// A JSON-LD `NewsArticle`/`Article`/`BlogPosting` object.
+    JsonLd,
+    /// An OpenGraph `<meta property="og:…">` or `article:…` tag.
+    Opengraph,
+    /// Another `<meta>` tag or microdata attribute.
+    Meta,
+    /// A `<time datetime>` element.
+    TimeElement,
+    /// The page's `<title>` element.
+    TitleElement,
+    /// The visible text (an `<h1>`, a date line, the body).
+    Text,
+    /// The URL path.
+    Url,
+    /// The input event (`title`, `metadata`).
+    Event,
+}
+
+impl From<DateSource> for FieldSource {
+    fn from(d: DateSource) -> FieldSource {
+        match d {
+            DateSource::Text => FieldSource::Text,
+            DateSource::Metadata => FieldSource::Event,
+            DateSource::JsonLd => FieldSource::JsonLd,
+            DateSource::Opengraph => FieldSource::Opengraph,
+            DateSource::Meta => FieldSource::Meta,
+            DateSource::TimeElement => FieldSource::TimeElement,
+            DateSource::Url => FieldSource::Url,
+        }
+    }
+}
+
+/// Which source each article field came from (HTML pages only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sources {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<FieldSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<FieldSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<FieldSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authors: Option<FieldSource>,
+    /// `text` when the body was extracted from the DOM, `json_ld` when it is the
+    /// page's JSON-LD `articleBody`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<FieldSource>,
 }
 
 /// Something suspicious about a parsed date, reported rather than hidden.
@@ -505,6 +569,17 @@ pub struct Article {
     pub duplicate_of: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
+    /// HTML pages: the last-modified date the page states (JSON-LD
+    /// `dateModified`, `article:modified_time`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<Published>,
+    /// HTML pages: the authors the page states (JSON-LD `author`, `<meta name=author>`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<String>,
+    /// HTML pages: where `title`, `published_at`, `modified_at`, `authors` and
+    /// the body came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Sources>,
 }
 
 /// The near-duplicate verdict on an article.

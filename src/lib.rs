@@ -13,13 +13,15 @@
 //! - [`event`]: input and output event types (serde), schema version, rejection codes.
 //! - [`text`]: text normalization and hashing shared by the parser and ids.
 //! - [`parse`]: page → [`parse::ParsedPage`]; pure. `lang` (per-language data),
-//!   `date` (the date grammar), `textpage` (plain-text pages).
+//!   `date` (the date grammar), `textpage` (plain-text pages), `html` (HTML
+//!   pages and feeds).
 //! - [`dedup`]: near-duplicate fingerprints (MinHash) and the bounded LSH index; pure.
 //! - [`pipeline`]: raw bytes → output records; accounts for every input exactly once.
 //! - [`kafka`]: `warta run`, the consumer-group service (exactly-once or at-least-once).
 //! - [`process`]: `warta process`, the pipeline over a JSONL file or stdin.
 //! - [`bench`]: `warta bench`, throughput figures over a file.
 //! - [`eval`]: `warta eval dedup`, precision/recall of dedup on a labelled set.
+//! - [`eval_html`]: `warta eval html`, the HTML parser on AEB, htmldate and Fundus.
 //! - [`corpus`]: builds text pages from the IndoSum corpus for benches and evaluation.
 
 pub mod bench;
@@ -27,6 +29,7 @@ pub mod config;
 pub mod corpus;
 pub mod dedup;
 pub mod eval;
+pub mod eval_html;
 pub mod event;
 pub mod kafka;
 pub mod parse;

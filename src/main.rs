@@ -81,6 +81,15 @@ enum EvalCommand {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// The HTML parser on public benchmarks: `aeb` (body P/R/F1, worst pages),
+    /// `htmldate` (date accuracy), `fundus` (title and date matches), or `all`.
+    Html {
+        #[arg(long, default_value = "all")]
+        corpus: String,
+        /// The folder holding the corpora.
+        #[arg(long, default_value = warta::eval_html::CORPORA_DIR)]
+        corpora: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -156,6 +165,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let report = warta::eval::dedup(Arc::new(settings), &corpus, &options)?;
             print!("{report}");
+            Ok(())
+        }
+        Command::Eval(EvalCommand::Html { corpus, corpora }) => {
+            let all = corpus == "all";
+            anyhow::ensure!(
+                all || ["aeb", "htmldate", "fundus"].contains(&corpus.as_str()),
+                "unknown corpus {corpus:?}: aeb, htmldate, fundus or all"
+            );
+            if all || corpus == "aeb" {
+                let peers = ["trafilatura", "readability", "rs_trafilatura"];
+                let r = warta::eval_html::aeb(&corpora.join("scrapinghub-aeb"), &peers)?;
+                print!("{r}");
+            }
+            if all || corpus == "htmldate" {
+                print!(
+                    "{}",
+                    warta::eval_html::htmldate(&corpora.join("htmldate-eval"))?
+                );
+            }
+            if all || corpus == "fundus" {
+                print!(
+                    "{}",
+                    warta::eval_html::fundus(&corpora.join("fundus-parser-fixtures"))?
+                );
+            }
             Ok(())
         }
         Command::Bench(BenchCommand::Kafka {

@@ -1,0 +1,432 @@
+//! HTML pages (and RSS/Atom feeds) → [`ParsedPage`], the same shape the
+//! plain-text parser returns, so dedup and the outputs apply unchanged.
+//!
+//! - [`dom`]: html5ever's tokenizer into a flat, depth-capped node arena.
+//! - [`meta`]: what the page states about itself (JSON-LD, OpenGraph, `<meta>`,
+//!   `<time>`), each value with its source.
+//! - [`content`]: the article body, paragraph by paragraph, and the caption.
+//! - [`headlines`]: lists of dated links, and feed items.
+//! - [`charset`]: bytes → text (BOM, declared charset, `<meta charset>`).
+//!
+//! Metadata comes first: a date or title the page states in JSON-LD or meta
+//! tags outranks anything read from the visible text, which is the fallback.
+
+pub mod charset;
+pub mod content;
+pub mod dom;
+pub mod headlines;
+pub mod meta;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+
+use super::date::{DateContext, DateParser, FoundDate};
+use super::lang::{DateOrder, Lexicon};
+use super::textpage::{drop_repeats, split_caption};
+use super::{ParsedPage, SiteHints, TitleSource};
+use crate::event::{DateSource, FieldSource, Page, Precision, Published, Removed, Sources};
+use dom::{Dom, Tag};
+
+/// Below this many characters of body, a page with a headline list is an index
+/// page: its "body" is teaser text, not an article.
+const MIN_ARTICLE_CHARS: usize = 250;
+
+/// Parses an HTML page or feed.
+pub fn parse(
+    lex: &Lexicon,
+    dates: &mut DateParser<'_>,
+    page: &Page,
+    hints: &SiteHints,
+) -> ParsedPage {
+    let dom = Dom::parse(&page.content);
+    let meta = meta::read(&dom);
+    let analysis = content::analyse(&dom);
+
+    let language = page
+        .language
+        .clone()
+        .or_else(|| hints.language.clone())
+        .or_else(|| meta.language.clone())
+        .or_else(|| {
+            let mut sample = String::new();
+            for b in analysis.blocks.iter().filter(|b| !b.junk && b.chars > 40) {
+                sample.push_str(&b.text);
+                sample.push('\n');
+                if sample.len() > 4096 {
+                    break;
+                }
+            }
+            super::detect_language(lex, &sample)
+        });
+    let lang_data = language.as_deref().and_then(|c| lex.language(c));
+    let ctx = DateContext {
+        reference: page.fetched_at,
+        timezone: hints
+            .timezone
+            .or(page.timezone)
+            .or(lang_data.map(|l| l.default_timezone))
+            .unwrap_or(chrono_tz::UTC),
+        order: lang_data
+            .map(|l| l.numeric_date_order)
+            .unwrap_or(DateOrder::Dmy),
+    };
+    let base = url::Url::parse(&page.url).ok();
+
+    let mut removed = Removed::default();
+    if dom.feed {
+        let items = headlines::feed(&dom, dates, &ctx, base.as_ref());
+        removed.headline_items = items.len() as u32;
+        return ParsedPage {
+            title: dom_feed_title(&dom).map(|t| (t, TitleSource::Markup)),
+            caption: None,
+            paragraphs: Vec::new(),
+            normalized: Vec::new(),
+            published: None,
+            language,
+            headlines: items,
+            removed,
+            modified: None,
+            authors: Vec::new(),
+            sources: None,
+        };
+    }
+
+    let found = headlines::html(&dom, &analysis.in_link, dates, &ctx, base.as_ref());
+    removed.headline_items = found.items.len() as u32;
+    let skip: Vec<bool> = analysis
+        .blocks
+        .iter()
+        .map(|b| {
+            let at = b.first as usize;
+            found.ranges.iter().any(|&(s, e)| s <= at && at < e)
+        })
+        .collect();
+    let extracted = content::extract(&dom, &analysis, &skip);
+
+    // Title: the page's statement first, then the visible heading.
+    let h1 = analysis
+        .blocks
+        .iter()
+        .find(|b| b.tag == Tag::H1 && b.chars >= 5)
+        .map(|b| b.text.clone());
+    let (title, title_source) = match meta.titles.first() {
+        Some(f) => (Some(f.value.clone()), Some(FieldSource::from(f.source))),
+        None => match &h1 {
+            Some(h) => (Some(h.clone()), Some(FieldSource::Text)),
+            None => match &dom.title {
+                Some(t) if !t.is_empty() => (Some(t.clone()), Some(FieldSource::TitleElement)),
+                _ => (None, None),
+            },
+        },
+    };
+    let title = title.map(|t| {
+        let mut s = String::new();
+        dom::push_collapsed(&mut s, &t);
+        s.trim_end().to_string()
+    });
+
+    // Paragraphs.
+    let title_norm = title.as_deref().map(crate::text::normalize);
+    let mut paragraphs = Vec::new();
+    for &bi in &extracted.blocks {
+        let b = &analysis.blocks[bi];
+        let text = b.text.trim();
+        if lex.is_boilerplate(text) {
+            removed.boilerplate_lines += 1;
+            continue;
+        }
+        if b.chars < 60 && dates.parse_line(text, &ctx).is_some() {
+            continue;
+        }
+        if b.tag.is_heading() && title_norm.as_deref() == Some(&crate::text::normalize(text)) {
+            continue;
+        }
+        paragraphs.push(text.to_string());
+    }
+    let (mut paragraphs, mut normalized) = drop_repeats(paragraphs, &mut removed);
+    let body_chars: usize = paragraphs.iter().map(|p| p.len()).sum();
+    if !found.items.is_empty() && body_chars < MIN_ARTICLE_CHARS {
+        paragraphs.clear();
+        normalized.clear();
+    }
+
+    // Dates: stated first, then visible, then the URL.
+    let published = meta
+        .published
+        .iter()
+        .find_map(|f| {
+            let d = parse_machine_date(&f.value, dates, &ctx)?;
+            Some(published_from(&d, &f.value, f.source))
+        })
+        .or_else(|| text_date(&analysis, &skip, dates, &ctx))
+        .or_else(|| url_date(&page.url, &ctx));
+    let modified = meta.modified.iter().find_map(|f| {
+        let d = parse_machine_date(&f.value, dates, &ctx)?;
+        Some(published_from(&d, &f.value, f.source))
+    });
+
+    let caption = content::caption(&dom, extracted.container).map(|c| {
+        split_caption(lex, &c).unwrap_or(crate::event::Caption {
+            text: c,
+            credit: None,
+        })
+    });
+    if caption.is_some() {
+        removed.captions += 1;
+    }
+    let sources = Sources {
+        title: title_source,
+        published_at: published.as_ref().map(|p| FieldSource::from(p.source)),
+        modified_at: modified.as_ref().map(|p| FieldSource::from(p.source)),
+        authors: meta.authors_source.map(FieldSource::from),
+        body: (!paragraphs.is_empty()).then_some(FieldSource::Text),
+    };
+    ParsedPage {
+        title: title.map(|t| (t, TitleSource::Markup)),
+        caption,
+        paragraphs,
+        normalized,
+        published,
+        language,
+        headlines: found.items,
+        removed,
+        modified,
+        authors: meta.authors,
+        sources: Some(sources),
+    }
+}
+
+fn dom_feed_title(dom: &Dom) -> Option<String> {
+    (0..dom.len().min(200))
+        .find(|&i| dom.tag(i) == Tag::Title)
+        .map(|i| {
+            let mut s = String::new();
+            dom.text_content(i, &mut s);
+            s.trim().to_string()
+        })
+        .filter(|s| !s.is_empty())
+}
+
+fn published_from(d: &FoundDate, raw: &str, source: DateSource) -> Published {
+    Published {
+        value: crate::event::rfc3339(&d.datetime),
+        precision: d.precision,
+        source,
+        raw: raw.chars().take(200).collect(),
+        flags: d.flags.clone(),
+    }
+}
+
+/// A visible date line: the first short block after the `<h1>` (or from the
+/// top, when there is none) that the date grammar reads as a date.
+fn text_date(
+    a: &content::Analysis,
+    skip: &[bool],
+    dates: &mut DateParser<'_>,
+    ctx: &DateContext,
+) -> Option<Published> {
+    let start = a.blocks.iter().position(|b| b.tag == Tag::H1).unwrap_or(0);
+    for (bi, b) in a.blocks.iter().enumerate().skip(start).take(60) {
+        if skip.get(bi).copied().unwrap_or(false) || b.text.len() > 160 {
+            continue;
+        }
+        if let Some(d) = dates.parse_line(&b.text, ctx) {
+            return Some(published_from(&d, &b.text, DateSource::Text));
+        }
+        if let Some(d) = dates.find_first(&b.text, ctx) {
+            let raw = b.text.get(d.span.clone()).unwrap_or(&b.text).to_string();
+            return Some(published_from(&d, &raw, DateSource::Text));
+        }
+    }
+    None
+}
+
+/// `/2016/02/23/`, `/2016-02-23/` or `/20160223` in the URL path.
+fn url_date(url: &str, ctx: &DateContext) -> Option<Published> {
+    let path = url::Url::parse(url).ok()?.path().to_string();
+    let digits: Vec<(usize, &str)> = path.match_indices(|c: char| c.is_ascii_digit()).collect();
+    let _ = digits;
+    let parts: Vec<&str> = path.split(['/', '-', '_', '.']).collect();
+    for w in parts.windows(3) {
+        if let (Ok(y), Ok(m), Ok(d)) = (
+            w[0].parse::<i32>(),
+            w[1].parse::<u32>(),
+            w[2].parse::<u32>(),
+        ) {
+            if w[0].len() == 4 && (1995..=2100).contains(&y) && w[1].len() <= 2 && w[2].len() <= 2 {
+                if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
+                    return day_published(date, ctx, &path);
+                }
+            }
+        }
+    }
+    for p in &parts {
+        if p.len() >= 8 && p.bytes().take(8).all(|b| b.is_ascii_digit()) {
+            let (y, m, d) = (&p[..4], &p[4..6], &p[6..8]);
+            if let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) {
+                if (1995..=2100).contains(&y) {
+                    if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
+                        return day_published(date, ctx, &path);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+fn day_published(date: NaiveDate, ctx: &DateContext, raw: &str) -> Option<Published> {
+    let dt = localize(date.and_hms_opt(0, 0, 0)?, ctx)?;
+    if dt > ctx.reference.fixed_offset() + chrono::Duration::days(2) {
+        return None;
+    }
+    Some(Published {
+        value: crate::event::rfc3339(&dt),
+        precision: Precision::Day,
+        source: DateSource::Url,
+        raw: raw.chars().take(200).collect(),
+        flags: Vec::new(),
+    })
+}
+
+fn localize(naive: NaiveDateTime, ctx: &DateContext) -> Option<DateTime<FixedOffset>> {
+    ctx.timezone
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.fixed_offset())
+}
+
+/// A machine-written date (ISO 8601 and its common variants, RFC 2822), or
+/// failing that, anything the date grammar reads.
+pub fn parse_machine_date(
+    raw: &str,
+    dates: &mut DateParser<'_>,
+    ctx: &DateContext,
+) -> Option<FoundDate> {
+    let s = raw.trim();
+    if s.len() < 6 || s.len() > 100 {
+        return None;
+    }
+    let found = |dt: DateTime<FixedOffset>, precision| FoundDate {
+        datetime: dt,
+        precision,
+        flags: Vec::new(),
+        span: 0..s.len(),
+    };
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(found(dt, Precision::Second));
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc2822(s) {
+        return Some(found(dt, Precision::Second));
+    }
+    // ISO-like with a zone: 2015-11-05T14:56:43+0700, 2015-11-05 14:56:43 +07:00,
+    // fractional seconds, a space instead of "T".
+    let norm = s.replacen(' ', "T", 1);
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M%z",
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%dT%H:%M:%S%.fT%z",
+        "%Y-%m-%dT%H:%M:%S%.fT%:z",
+    ] {
+        if let Ok(dt) = DateTime::parse_from_str(&norm, fmt) {
+            return Some(found(dt, Precision::Second));
+        }
+    }
+    let trimmed = norm
+        .trim_end_matches('Z')
+        .trim_end_matches("UTC")
+        .trim_end_matches('T');
+    for (fmt, precision) in [
+        ("%Y-%m-%dT%H:%M:%S%.f", Precision::Second),
+        ("%Y-%m-%dT%H:%M", Precision::Minute),
+        ("%Y/%m/%dT%H:%M:%S", Precision::Second),
+    ] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(trimmed, fmt) {
+            // A trailing Z means UTC; otherwise the page's zone.
+            let dt = if norm.ends_with('Z') || norm.ends_with("UTC") {
+                Some(chrono::Utc.from_utc_datetime(&naive).fixed_offset())
+            } else {
+                localize(naive, ctx)
+            };
+            if let Some(dt) = dt {
+                return Some(found(dt, precision));
+            }
+        }
+    }
+    let date_part = s.get(..10).unwrap_or(s);
+    for fmt in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(date_part, fmt) {
+            if let Some(dt) = d.and_hms_opt(0, 0, 0).and_then(|n| localize(n, ctx)) {
+                return Some(found(dt, Precision::Day));
+            }
+        }
+    }
+    if s.len() == 8 {
+        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y%m%d") {
+            if let Some(dt) = d.and_hms_opt(0, 0, 0).and_then(|n| localize(n, ctx)) {
+                return Some(found(dt, Precision::Day));
+            }
+        }
+    }
+    dates
+        .parse_line(s, ctx)
+        .or_else(|| dates.find_first(s, ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> DateContext {
+        DateContext {
+            reference: DateTime::parse_from_rfc3339("2025-12-31T00:00:00Z")
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .unwrap_or_default(),
+            timezone: chrono_tz::Asia::Jakarta,
+            order: DateOrder::Dmy,
+        }
+    }
+
+    #[test]
+    fn machine_dates() {
+        let mut p = DateParser::new(Lexicon::builtin());
+        let c = ctx();
+        let t = |s: &str, p: &mut DateParser<'_>| {
+            parse_machine_date(s, p, &c).map(|d| crate::event::rfc3339(&d.datetime))
+        };
+        assert_eq!(
+            t("2015-11-05T14:56:43+0700", &mut p).as_deref(),
+            Some("2015-11-05T14:56:43+07:00")
+        );
+        assert_eq!(
+            t("2015-11-05 14:56:43", &mut p).as_deref(),
+            Some("2015-11-05T14:56:43+07:00")
+        );
+        assert_eq!(
+            t("2015-11-05T07:56:43.000Z", &mut p).as_deref(),
+            Some("2015-11-05T07:56:43+00:00")
+        );
+        assert_eq!(
+            t("Thu, 05 Nov 2015 14:56:43 +0700", &mut p).as_deref(),
+            Some("2015-11-05T14:56:43+07:00")
+        );
+        assert_eq!(
+            t("2015-11-05", &mut p).as_deref(),
+            Some("2015-11-05T00:00:00+07:00")
+        );
+        assert_eq!(
+            t("Selasa, 23 Februari 2016 | 14:54 WIB", &mut p).as_deref(),
+            Some("2016-02-23T14:54:00+07:00")
+        );
+        assert_eq!(t("garbage", &mut p), None);
+    }
+
+    #[test]
+    fn url_dates() {
+        let c = ctx();
+        let d = url_date("https://a.id/read/2016/02/23/145448826/x", &c).map(|p| p.value);
+        assert_eq!(d.as_deref(), Some("2016-02-23T00:00:00+07:00"));
+        assert_eq!(url_date("https://a.id/berita/527615/x", &c), None);
+    }
+}
