@@ -307,6 +307,8 @@ pub struct DateReport {
     /// Pages whose date came from each source: (source, pages, correct).
     pub by_source: Vec<(String, usize, usize)>,
     pub misses: Vec<(String, String, Option<String>)>,
+    /// Pages labelled without a date (NaN in the gold file), not scored.
+    pub unlabelled: usize,
 }
 
 impl DateReport {
@@ -322,8 +324,9 @@ impl fmt::Display for DateReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "htmldate: pages={} with_date={} correct={} accuracy={:.3} precision={:.3}",
+            "htmldate: pages={} (unlabelled, not scored: {}) with_date={} correct={} accuracy={:.3} precision={:.3}",
             self.pages,
+            self.unlabelled,
             self.with_date,
             self.correct,
             self.accuracy(),
@@ -331,6 +334,11 @@ impl fmt::Display for DateReport {
         )?;
         for (s, n, c) in &self.by_source {
             writeln!(f, "  source {s}: pages={n} correct={c}")?;
+        }
+        if f.alternate() {
+            for (url, gold, got) in &self.misses {
+                writeln!(f, "  miss {gold} {got:?} {url}")?;
+            }
         }
         Ok(())
     }
@@ -346,10 +354,15 @@ pub fn htmldate(dir: &Path) -> Result<DateReport, EvalHtmlError> {
         correct: 0,
         by_source: Vec::new(),
         misses: Vec::new(),
+        unlabelled: 0,
     };
     let mut by_source: HashMap<String, (usize, usize)> = HashMap::new();
     for set in ["eval_default.json", "eval_mediacloud_2020.json"] {
-        let labels = read_json(&dir.join("tests").join(set))?;
+        // The file is Python's JSON dialect: pages without a gold date say NaN.
+        let path = dir.join("tests").join(set);
+        let raw = String::from_utf8_lossy(&read_maybe_gz(&path)?).replace(": NaN", ": null");
+        let labels: Value =
+            serde_json::from_str(&raw).map_err(|source| EvalHtmlError::Json { path, source })?;
         let Some(obj) = labels.as_object() else {
             continue;
         };
@@ -357,7 +370,11 @@ pub fn htmldate(dir: &Path) -> Result<DateReport, EvalHtmlError> {
         urls.sort();
         for url in urls {
             let item = &obj[url];
-            let (Some(file), Some(gold)) = (item["file"].as_str(), item["date"].as_str()) else {
+            let Some(file) = item["file"].as_str() else {
+                continue;
+            };
+            let Some(gold) = item["date"].as_str() else {
+                report.unlabelled += 1;
                 continue;
             };
             let path = ["eval", "test_set", "cache"]
@@ -419,7 +436,13 @@ impl fmt::Display for FundusReport {
             pct(self.title_match),
             pct(self.date_match),
             pct(self.both)
-        )
+        )?;
+        if f.alternate() {
+            for m in &self.misses {
+                writeln!(f, "  miss {m}")?;
+            }
+        }
+        Ok(())
     }
 }
 

@@ -89,6 +89,9 @@ enum EvalCommand {
         /// The folder holding the corpora.
         #[arg(long, default_value = warta::eval_html::CORPORA_DIR)]
         corpora: PathBuf,
+        /// Also list every miss.
+        #[arg(long)]
+        verbose: bool,
     },
 }
 
@@ -167,7 +170,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             print!("{report}");
             Ok(())
         }
-        Command::Eval(EvalCommand::Html { corpus, corpora }) => {
+        Command::Eval(EvalCommand::Html {
+            corpus,
+            corpora,
+            verbose,
+        }) => {
             let all = corpus == "all";
             anyhow::ensure!(
                 all || ["aeb", "htmldate", "fundus"].contains(&corpus.as_str()),
@@ -177,18 +184,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let peers = ["trafilatura", "readability", "rs_trafilatura"];
                 let r = warta::eval_html::aeb(&corpora.join("scrapinghub-aeb"), &peers)?;
                 print!("{r}");
+                if verbose {
+                    for p in &r.per_page {
+                        println!("  page {:.3} {} {}", p.f1, p.id, p.url);
+                    }
+                }
             }
             if all || corpus == "htmldate" {
-                print!(
-                    "{}",
-                    warta::eval_html::htmldate(&corpora.join("htmldate-eval"))?
-                );
+                let r = warta::eval_html::htmldate(&corpora.join("htmldate-eval"))?;
+                if verbose {
+                    print!("{r:#}");
+                } else {
+                    print!("{r}");
+                }
             }
             if all || corpus == "fundus" {
-                print!(
-                    "{}",
-                    warta::eval_html::fundus(&corpora.join("fundus-parser-fixtures"))?
-                );
+                let r = warta::eval_html::fundus(&corpora.join("fundus-parser-fixtures"))?;
+                if verbose {
+                    print!("{r:#}");
+                } else {
+                    print!("{r}");
+                }
             }
             Ok(())
         }

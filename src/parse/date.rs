@@ -261,12 +261,14 @@ impl Cursor<'_> {
     }
 
     fn core(&self, i: usize, p: &mut Parts) -> Option<usize> {
-        // 31 Desember 2025
-        if let (Some((d, dd)), Some(DateWord::Month(m))) = (self.num(i), self.word(i + 1)) {
+        // 31 Desember 2025; German "5. April 2017"
+        let dotted = self.is_punct(i + 1, &['.']) && self.adjacent(i);
+        let month_at = if dotted { i + 2 } else { i + 1 };
+        if let (Some((d, dd)), Some(DateWord::Month(m))) = (self.num(i), self.word(month_at)) {
             if dd <= 2 && (1..=31).contains(&d) {
                 p.day = d;
                 p.month = m as u32;
-                let mut j = i + 2;
+                let mut j = month_at + 1;
                 if self.is_punct(j, &['.']) && self.year_at(j + 1).is_some() {
                     j += 1; // "31 Des. 2025"
                 }

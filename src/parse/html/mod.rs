@@ -45,8 +45,10 @@ pub fn parse(
         .language
         .clone()
         .or_else(|| hints.language.clone())
-        .or_else(|| meta.language.clone())
         .or_else(|| {
+            // The text's own words outrank `<html lang>`, which templates often
+            // get wrong (Indonesian sites labelled "en"); the label serves for
+            // languages warta has no word lists for.
             let mut sample = String::new();
             for b in analysis.blocks.iter().filter(|b| !b.junk && b.chars > 40) {
                 sample.push_str(&b.text);
@@ -55,7 +57,10 @@ pub fn parse(
                     break;
                 }
             }
-            super::detect_language(lex, &sample)
+            lex.detect(&sample)
+                .map(|l| l.code.clone())
+                .or_else(|| meta.language.clone())
+                .or_else(|| super::detect_language(lex, &sample))
         });
     let lang_data = language.as_deref().and_then(|c| lex.language(c));
     let ctx = DateContext {
@@ -109,6 +114,16 @@ pub fn parse(
         .find(|b| b.tag == Tag::H1 && b.chars >= 5)
         .map(|b| b.text.clone());
     let (title, title_source) = match meta.titles.first() {
+        // A stated title decorated with the site name ("… - Kompas.com"), or a
+        // heading that adds a rubric ("In Picture: …"): the heading is the title.
+        Some(f)
+            if h1.as_ref().is_some_and(|h| {
+                let (hn, tn) = (crate::text::normalize(h), crate::text::normalize(&f.value));
+                hn != tn && hn.len() >= 10 && (tn.contains(&hn) || hn.contains(&tn))
+            }) =>
+        {
+            (h1.clone(), Some(FieldSource::Text))
+        }
         Some(f) => (Some(f.value.clone()), Some(FieldSource::from(f.source))),
         None => match &h1 {
             Some(h) => (Some(h.clone()), Some(FieldSource::Text)),
@@ -121,7 +136,17 @@ pub fn parse(
     let title = title.map(|t| {
         let mut s = String::new();
         dom::push_collapsed(&mut s, &t);
-        s.trim_end().to_string()
+        strip_site_name(s.trim_end(), &page.site)
+    });
+    // The heading that shows the title anchors the search for a visible date.
+    let title_block = title.as_deref().and_then(|t| {
+        let tn = crate::text::normalize(t);
+        analysis.blocks.iter().position(|b| {
+            b.tag.is_heading() && b.chars >= 10 && {
+                let bn = crate::text::normalize(&b.text);
+                tn.contains(&bn) || bn.contains(&tn)
+            }
+        })
     });
 
     // Paragraphs.
@@ -150,14 +175,40 @@ pub fn parse(
     }
 
     // Dates: stated first, then visible, then the URL.
-    let published = meta
+    let stated: Vec<(FoundDate, &meta::Found)> = meta
         .published
         .iter()
-        .find_map(|f| {
-            let d = parse_machine_date(&f.value, dates, &ctx)?;
-            Some(published_from(&d, &f.value, f.source))
+        .filter_map(|f| Some((parse_machine_date(&f.value, dates, &ctx)?, f)))
+        .collect();
+    // A statement whose day agrees with the date in the URL wins over the
+    // first one (the URL is written once, at publication).
+    let url_day = url_date(&page.url, &ctx).map(|p| p.value.chars().take(10).collect::<String>());
+    let agrees = |d: &FoundDate| {
+        url_day.as_deref() == Some(crate::event::rfc3339(&d.datetime).get(..10).unwrap_or(""))
+    };
+    let first = stated
+        .iter()
+        .find(|(d, _)| agrees(d))
+        .or_else(|| stated.first());
+    let published = first
+        .map(|(d, f)| {
+            // A UTC stamp (often JSON-LD) and a local one for the same instant
+            // (often a meta tag): report the local one, whose calendar day is
+            // the one the page shows.
+            let local = (d.datetime.offset().local_minus_utc() == 0)
+                .then(|| {
+                    stated.iter().find(|(o, _)| {
+                        o.datetime.offset().local_minus_utc() != 0
+                            && (o.datetime.timestamp() - d.datetime.timestamp()).abs() < 60
+                    })
+                })
+                .flatten();
+            match local {
+                Some((o, of)) => published_from(o, &of.value, f.source),
+                None => published_from(&in_page_zone(d, &ctx), &f.value, f.source),
+            }
         })
-        .or_else(|| text_date(&analysis, &skip, dates, &ctx))
+        .or_else(|| text_date(&analysis, &skip, title_block, dates, &ctx))
         .or_else(|| url_date(&page.url, &ctx));
     let modified = meta.modified.iter().find_map(|f| {
         let d = parse_machine_date(&f.value, dates, &ctx)?;
@@ -195,6 +246,59 @@ pub fn parse(
     }
 }
 
+/// Drops a site name appended or prepended to a title ("… | Republika Online",
+/// "KapanLagi.com: …"): a segment naming the site's domain.
+fn strip_site_name(title: &str, site: &str) -> String {
+    // The registrable name: "bisniskeuangan.kompas.com" → "kompas",
+    // "republika.co.id" → "republika".
+    let labels: Vec<&str> = site.split('.').collect();
+    let generic = [
+        "com", "co", "or", "go", "ac", "net", "org", "web", "my", "sch", "id",
+    ];
+    let name = labels
+        .iter()
+        .rev()
+        .skip(1)
+        .find(|l| !generic.contains(l))
+        .or(labels.first())
+        .map(|l| l.to_lowercase())
+        .unwrap_or_default();
+    if name.len() < 3 {
+        return title.to_string();
+    }
+    let names_site = |seg: &str| {
+        let seg = seg.to_lowercase();
+        let domain_like = !seg.contains(' ') && seg.contains('.') && seg.len() <= 40;
+        domain_like
+            || (seg.split_whitespace().count() <= 4 && seg.replace([' ', '-'], "").contains(&name))
+    };
+    for sep in [" | ", " - ", " – ", " — ", " :: "] {
+        if let Some(at) = title.rfind(sep) {
+            let (head, tail) = (&title[..at], &title[at + sep.len()..]);
+            if names_site(tail) && head.len() >= 10 {
+                return head.trim().to_string();
+            }
+        }
+    }
+    if let Some(at) = title.find(": ") {
+        let (head, tail) = (&title[..at], &title[at + 2..]);
+        if names_site(head) && tail.len() >= 10 {
+            return tail.trim().to_string();
+        }
+    }
+    title.to_string()
+}
+
+/// A UTC stamp shown in the page's own zone (same instant): "09:10 WIB" is what
+/// readers of an Indonesian page saw, and its calendar day is the page's.
+fn in_page_zone(d: &FoundDate, ctx: &DateContext) -> FoundDate {
+    let mut d = d.clone();
+    if d.datetime.offset().local_minus_utc() == 0 && ctx.timezone != chrono_tz::UTC {
+        d.datetime = d.datetime.with_timezone(&ctx.timezone).fixed_offset();
+    }
+    d
+}
+
 fn dom_feed_title(dom: &Dom) -> Option<String> {
     (0..dom.len().min(200))
         .find(|&i| dom.tag(i) == Tag::Title)
@@ -216,28 +320,59 @@ fn published_from(d: &FoundDate, raw: &str, source: DateSource) -> Published {
     }
 }
 
-/// A visible date line: the first short block after the `<h1>` (or from the
-/// top, when there is none) that the date grammar reads as a date.
+/// A visible date line: the first short block near the `<h1>` (or from the
+/// top, when there is none) that the date grammar reads as a date; failing
+/// that, the first block anywhere that is nothing but a date.
 fn text_date(
     a: &content::Analysis,
     skip: &[bool],
+    title_block: Option<usize>,
     dates: &mut DateParser<'_>,
     ctx: &DateContext,
 ) -> Option<Published> {
-    let start = a.blocks.iter().position(|b| b.tag == Tag::H1).unwrap_or(0);
-    for (bi, b) in a.blocks.iter().enumerate().skip(start).take(60) {
+    let anchor = title_block
+        .or_else(|| a.blocks.iter().position(|b| b.tag == Tag::H1))
+        .unwrap_or(0);
+    // After the title first (the dateline), then just before it (a kicker);
+    // a date with a time of day beats a bare day (often today's date in the
+    // masthead) within the window.
+    let window = (anchor..a.blocks.len().min(anchor + 60)).chain(anchor.saturating_sub(15)..anchor);
+    let mut day_only: Option<Published> = None;
+    for bi in window {
+        let b = &a.blocks[bi];
         if skip.get(bi).copied().unwrap_or(false) || b.text.len() > 160 {
             continue;
         }
-        if let Some(d) = dates.parse_line(&b.text, ctx) {
-            return Some(published_from(&d, &b.text, DateSource::Text));
-        }
-        if let Some(d) = dates.find_first(&b.text, ctx) {
-            let raw = b.text.get(d.span.clone()).unwrap_or(&b.text).to_string();
-            return Some(published_from(&d, &raw, DateSource::Text));
+        let found = match dates.parse_line(&b.text, ctx) {
+            Some(d) => Some((d, b.text.clone())),
+            None => dates.find_first(&b.text, ctx).map(|d| {
+                let raw = b.text.get(d.span.clone()).unwrap_or(&b.text).to_string();
+                (d, raw)
+            }),
+        };
+        if let Some((d, raw)) = found {
+            let p = published_from(&d, &raw, DateSource::Text);
+            if d.precision != Precision::Day {
+                return Some(p);
+            }
+            day_only.get_or_insert(p);
         }
     }
-    None
+    if day_only.is_some() {
+        return day_only;
+    }
+    a.blocks
+        .iter()
+        .enumerate()
+        .filter(|(bi, b)| !skip.get(*bi).copied().unwrap_or(false) && b.text.len() <= 80)
+        .find_map(|(_, b)| {
+            if let Some(d) = dates.parse_line(&b.text, ctx) {
+                return Some(published_from(&d, &b.text, DateSource::Text));
+            }
+            let d = dates.find_first(&b.text, ctx)?;
+            let raw = b.text.get(d.span.clone()).unwrap_or(&b.text).to_string();
+            Some(published_from(&d, &raw, DateSource::Text))
+        })
 }
 
 /// `/2016/02/23/`, `/2016-02-23/` or `/20160223` in the URL path.
@@ -317,6 +452,16 @@ pub fn parse_machine_date(
     }
     if let Ok(dt) = DateTime::parse_from_rfc2822(s) {
         return Some(found(dt, Precision::Second));
+    }
+    // "2015-11-05 T10:08:58Z" (detik): a malformed stamp whose zone letter is
+    // not to be trusted; its digits are the local time the page shows.
+    if let Some(at) = s.find(" T") {
+        let local = format!("{}T{}", &s[..at], s[at + 2..].trim_end_matches('Z'));
+        if let Ok(naive) = NaiveDateTime::parse_from_str(&local, "%Y-%m-%dT%H:%M:%S") {
+            if let Some(dt) = localize(naive, ctx) {
+                return Some(found(dt, Precision::Second));
+            }
+        }
     }
     // ISO-like with a zone: 2015-11-05T14:56:43+0700, 2015-11-05 14:56:43 +07:00,
     // fractional seconds, a space instead of "T".
