@@ -214,8 +214,49 @@ impl Page {
                 ),
             ));
         }
-        let content = take_string(&mut obj, "content")?
-            .ok_or_else(|| InvalidInput::new(RejectCode::MissingContent, "`content` is missing"))?;
+        let charset = take_string(&mut obj, "charset")?;
+        let content = match take_string(&mut obj, "content")? {
+            // A byte-order mark that survived the crawler's decoding is not text.
+            Some(c) => match c.strip_prefix('\u{feff}') {
+                Some(rest) => rest.to_string(),
+                None => c,
+            },
+            None => {
+                // Raw page bytes the crawler did not decode: the charset comes
+                // from the event (`charset`, or `content_type`'s parameter), a
+                // BOM or the page's <meta> (see parse::html::charset).
+                let b64 = take_string(&mut obj, "content_base64")?.ok_or_else(|| {
+                    InvalidInput::new(
+                        RejectCode::MissingContent,
+                        "`content` (or `content_base64`) is missing",
+                    )
+                })?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64.trim())
+                    .map_err(|e| {
+                        InvalidInput::new(
+                            RejectCode::InvalidField,
+                            format!("`content_base64` is not standard base64 ({e})"),
+                        )
+                    })?;
+                if bytes.len() > limits.max_content_bytes {
+                    return Err(InvalidInput::new(
+                        RejectCode::ContentTooLarge,
+                        format!(
+                            "`content_base64` is {} bytes decoded, over the limit of {} (input.max_content_bytes)",
+                            bytes.len(),
+                            limits.max_content_bytes
+                        ),
+                    ));
+                }
+                let declared = charset.clone().or_else(|| {
+                    obj.get("content_type")
+                        .and_then(Value::as_str)
+                        .and_then(crate::parse::html::meta::charset_of_content_type)
+                });
+                crate::parse::html::charset::decode(&bytes, declared.as_deref()).0
+            }
+        };
         if content.len() > limits.max_content_bytes {
             return Err(InvalidInput::new(
                 RejectCode::ContentTooLarge,
@@ -330,7 +371,14 @@ fn parse_content_type(s: &str) -> Option<ContentType> {
         .to_ascii_lowercase();
     match base.as_str() {
         "text/plain" | "text" => Some(ContentType::Text),
-        "text/html" | "html" | "application/xhtml+xml" => Some(ContentType::Html),
+        // Feeds go through the HTML parser, which reads their items as headlines.
+        "text/html"
+        | "html"
+        | "application/xhtml+xml"
+        | "application/rss+xml"
+        | "application/atom+xml"
+        | "application/xml"
+        | "text/xml" => Some(ContentType::Html),
         _ => None,
     }
 }
@@ -351,6 +399,9 @@ fn sniff_content_type(content: &str) -> ContentType {
         "<div",
         "<p>",
         "<article",
+        "<rss",
+        "<feed",
+        "<?xml",
     ];
     if markers.iter().any(|m| head.contains(m)) {
         ContentType::Html
@@ -776,6 +827,38 @@ mod tests {
     fn sniffs_html() {
         assert_eq!(sniff_content_type("<!DOCTYPE html><p>x"), ContentType::Html);
         assert_eq!(sniff_content_type("Judul\nIsi"), ContentType::Text);
+    }
+
+    #[test]
+    fn raw_bytes_are_decoded_with_the_declared_or_sniffed_charset() {
+        let limits = InputLimits {
+            max_content_bytes: 1 << 20,
+        };
+        let page = |json: &str| Page::from_bytes(json.as_bytes(), limits, now()).unwrap();
+        // "<p>caf\xe9</p>" in windows-1252, declared by the event.
+        let p = page(
+            r#"{"url":"https://a.id/x","content_base64":"PHA+Y2Fm6TwvcD4=","charset":"iso-8859-1"}"#,
+        );
+        assert_eq!(p.content, "<p>café</p>");
+        assert_eq!(p.content_type, ContentType::Html);
+        // Declared in content_type's parameter.
+        let p = page(
+            r#"{"url":"https://a.id/x","content_base64":"PHA+Y2Fm6TwvcD4=","content_type":"text/html; charset=windows-1252"}"#,
+        );
+        assert_eq!(p.content, "<p>café</p>");
+        // A BOM in a decoded string is dropped.
+        let p = page("{\"url\":\"https://a.id/x\",\"content\":\"\u{feff}<p>x</p>\"}");
+        assert_eq!(p.content, "<p>x</p>");
+        assert_eq!(
+            Page::from_bytes(
+                br#"{"url":"https://a.id/x","content_base64":"%%%"}"#,
+                limits,
+                now()
+            )
+            .unwrap_err()
+            .code,
+            RejectCode::InvalidField
+        );
     }
 
     #[test]
