@@ -183,6 +183,10 @@ pub struct AebReport {
     pub f1: f64,
     /// Median parse time per page (ms), on this thread.
     pub median_ms: f64,
+    /// Total parse time over all pages (ms), on this thread.
+    pub total_ms: f64,
+    /// Each page's extracted body, in AEB's output format (`{id: {articleBody, url}}`).
+    pub predictions: serde_json::Map<String, Value>,
     pub per_page: Vec<AebPage>,
     /// A peer's prediction file scored with the same code, as a metric check.
     pub peers: Vec<(String, f64, f64, f64)>,
@@ -217,6 +221,7 @@ pub fn aeb(dir: &Path, peers: &[&str]) -> Result<AebReport, EvalHtmlError> {
     let mut per_page = Vec::with_capacity(pages.len());
     let mut times = Vec::with_capacity(pages.len());
     let mut truths = HashMap::new();
+    let mut predictions = serde_json::Map::new();
     for (id, url, html, truth) in &pages {
         let Some(page) = html_page(url, html, "2020-01-01T00:00:00Z") else {
             return Err(EvalHtmlError::Corpus(format!("page {id} did not validate")));
@@ -224,7 +229,12 @@ pub fn aeb(dir: &Path, peers: &[&str]) -> Result<AebReport, EvalHtmlError> {
         let t = Instant::now();
         let parsed = parser.parse(&page, &hints);
         times.push(t.elapsed().as_secs_f64() * 1000.0);
-        let s = shingle_match(truth, &body_text(&parsed));
+        let body = body_text(&parsed);
+        let s = shingle_match(truth, &body);
+        predictions.insert(
+            id.clone(),
+            serde_json::json!({ "articleBody": body, "url": url }),
+        );
         let (p, r, f1) = aeb_scores(&[s]);
         per_page.push(AebPage {
             id: id.clone(),
@@ -237,6 +247,7 @@ pub fn aeb(dir: &Path, peers: &[&str]) -> Result<AebReport, EvalHtmlError> {
         truths.insert(id.clone(), truth.clone());
     }
     let (precision, recall, f1) = aeb_scores(&scores);
+    let total_ms = times.iter().sum();
     times.sort_by(f64::total_cmp);
     let median_ms = times.get(times.len() / 2).copied().unwrap_or(0.0);
     let mut peer_scores = Vec::new();
@@ -264,6 +275,8 @@ pub fn aeb(dir: &Path, peers: &[&str]) -> Result<AebReport, EvalHtmlError> {
         recall,
         f1,
         median_ms,
+        total_ms,
+        predictions,
         per_page,
         peers: peer_scores,
     })
@@ -273,8 +286,13 @@ impl fmt::Display for AebReport {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         writeln!(
             f,
-            "aeb: pages={} precision={:.3} recall={:.3} f1={:.3} median_parse_ms={:.2}",
-            self.pages, self.precision, self.recall, self.f1, self.median_ms
+            "aeb: pages={} precision={:.3} recall={:.3} f1={:.3} median_parse_ms={:.2} pages_per_s={:.0}",
+            self.pages,
+            self.precision,
+            self.recall,
+            self.f1,
+            self.median_ms,
+            self.pages as f64 * 1000.0 / self.total_ms.max(1e-9)
         )?;
         for (name, p, r, f1) in &self.peers {
             writeln!(f, "aeb peer (stored output, same metric): {name} precision={p:.3} recall={r:.3} f1={f1:.3}")?;

@@ -92,6 +92,9 @@ enum EvalCommand {
         /// Also list every miss.
         #[arg(long)]
         verbose: bool,
+        /// Write the AEB bodies warta extracted to FILE, in AEB's output format.
+        #[arg(long, value_name = "FILE")]
+        predictions: Option<PathBuf>,
     },
 }
 
@@ -174,6 +177,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             corpus,
             corpora,
             verbose,
+            predictions,
         }) => {
             let all = corpus == "all";
             anyhow::ensure!(
@@ -184,6 +188,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let peers = ["trafilatura", "readability", "rs_trafilatura"];
                 let r = warta::eval_html::aeb(&corpora.join("scrapinghub-aeb"), &peers)?;
                 print!("{r}");
+                if let Some(path) = &predictions {
+                    let json = serde_json::to_vec(&r.predictions)?;
+                    std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+                }
                 if verbose {
                     for p in &r.per_page {
                         println!("  page {:.3} {} {}", p.f1, p.id, p.url);
