@@ -190,7 +190,8 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 print!("{r}");
                 if let Some(path) = &predictions {
                     let json = serde_json::to_vec(&r.predictions)?;
-                    std::fs::write(path, json).with_context(|| format!("writing {}", path.display()))?;
+                    std::fs::write(path, json)
+                        .with_context(|| format!("writing {}", path.display()))?;
                 }
                 if verbose {
                     for p in &r.per_page {

@@ -20,6 +20,11 @@
 
 use super::dom::{push_collapsed, AttrName, Dom, Tag};
 
+/// Link density a container may have before its score is discounted.
+const LINK_DENSITY_ALLOWANCE: f32 = 0.2;
+/// Containers with less text than this have their score scaled down.
+const MIN_CANDIDATE_CHARS: u32 = 250;
+
 /// A run of text under one block-level element.
 #[derive(Debug, Clone)]
 pub struct Block {
@@ -479,6 +484,27 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
         }
         score[i] += s;
     };
+    // Characters of prose blocks (long enough, few links) per subtree.
+    let mut para_chars = vec![0u32; n];
+    for (bi, b) in a.blocks.iter().enumerate() {
+        if b.junk
+            || skip.get(bi).copied().unwrap_or(false)
+            || b.chars < 60
+            || b.link_density() > 0.3
+        {
+            continue;
+        }
+        let mut i = b.elem as usize;
+        // Bounded by the tree depth, which the builder caps.
+        loop {
+            para_chars[i] = para_chars[i].saturating_add(b.chars);
+            let p = dom.parent(i);
+            if p == i {
+                break;
+            }
+            i = p;
+        }
+    }
     for (bi, b) in a.blocks.iter().enumerate() {
         if b.junk || skip.get(bi).copied().unwrap_or(false) || b.chars < 25 {
             continue;
@@ -534,12 +560,35 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
         } else {
             a.link_chars[i] as f32 / a.chars[i] as f32
         };
-        score[i] * (1.0 - ld)
+        // Article text links names and topics inline (a third of the text on
+        // some sites); only link density beyond that marks navigation.
+        let mut s = score[i]
+            * (1.0 - (ld - LINK_DENSITY_ALLOWANCE).max(0.0) / (1.0 - LINK_DENSITY_ALLOWANCE));
+        // A class name alone does not make a short box the article.
+        if a.chars[i] < MIN_CANDIDATE_CHARS {
+            s *= a.chars[i] as f32 / MIN_CANDIDATE_CHARS as f32;
+        }
+        s
     };
     let mut best: Option<usize> = None;
     for i in 0..n {
         if scored[i] && !a.junk[i] && best.is_none_or(|b| final_score(i) > final_score(b)) {
             best = Some(i);
+        }
+    }
+    if std::env::var_os("WARTA_DEBUG_EXTRACT").is_some() {
+        let mut v: Vec<usize> = (0..n).filter(|&i| scored[i] && !a.junk[i]).collect();
+        v.sort_by(|&x, &y| final_score(y).total_cmp(&final_score(x)));
+        for &i in v.iter().take(8) {
+            eprintln!(
+                "cand {i} {:?} score={:.1} final={:.1} chars={} link={} class={:?}",
+                dom.tag(i),
+                score[i],
+                final_score(i),
+                a.chars[i],
+                a.link_chars[i],
+                dom.attr(i, AttrName::Class)
+            );
         }
     }
     let Some(mut top) = best else {
@@ -591,11 +640,22 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
         last = ps;
         p = dom.parent(p);
     }
-    while dom.parent(top) != 0
-        && !matches!(dom.tag(dom.parent(top)), Tag::Body | Tag::Html)
-        && a.chars[dom.parent(top)] == a.chars[top]
-    {
-        top = dom.parent(top);
+    // Widen to the parent while what the parent adds is prose, not links: an
+    // article split into cards or sections scores one card highest.
+    loop {
+        let p = dom.parent(top);
+        if p == 0 || matches!(dom.tag(p), Tag::Body | Tag::Html) {
+            break;
+        }
+        let added = a.chars[p].saturating_sub(a.chars[top]);
+        let added_links = a.link_chars[p].saturating_sub(a.link_chars[top]);
+        let prose = added == 0
+            || (added_links as f32 <= 0.25 * added as f32
+                && para_chars[p].saturating_sub(para_chars[top]) as f32 >= 0.6 * added as f32);
+        if !prose {
+            break;
+        }
+        top = p;
     }
 
     // Siblings that carry the same article (split containers, intro paragraphs).

@@ -21,7 +21,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
 use super::date::{DateContext, DateParser, FoundDate};
 use super::lang::{DateOrder, Lexicon};
-use super::textpage::{drop_repeats, split_caption};
+use super::textpage::{drop_repeats_longer_than, split_caption};
 use super::{ParsedPage, SiteHints, TitleSource};
 use crate::event::{DateSource, FieldSource, Page, Precision, Published, Removed, Sources};
 use dom::{Dom, Tag};
@@ -29,6 +29,8 @@ use dom::{Dom, Tag};
 /// Below this many characters of body, a page with a headline list is an index
 /// page: its "body" is teaser text, not an article.
 const MIN_ARTICLE_CHARS: usize = 250;
+/// Paragraphs shorter than this (in words) may repeat on an HTML page.
+const REPEAT_MIN_WORDS: usize = 10;
 
 /// Parses an HTML page or feed.
 pub fn parse(
@@ -167,7 +169,8 @@ pub fn parse(
         }
         paragraphs.push(text.to_string());
     }
-    let (mut paragraphs, mut normalized) = drop_repeats(paragraphs, &mut removed);
+    let (mut paragraphs, mut normalized) =
+        drop_repeats_longer_than(paragraphs, &mut removed, REPEAT_MIN_WORDS);
     let body_chars: usize = paragraphs.iter().map(|p| p.len()).sum();
     if !found.items.is_empty() && body_chars < MIN_ARTICLE_CHARS {
         paragraphs.clear();
