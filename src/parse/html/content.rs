@@ -484,6 +484,17 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
         }
         score[i] += s;
     };
+    // <article> elements per subtree.
+    let mut articles = vec![0u32; n];
+    for i in (1..n).rev() {
+        if dom.tag(i) == Tag::Article && !a.junk[i] {
+            articles[i] += 1;
+        }
+        let p = dom.parent(i);
+        if p != i {
+            articles[p] = articles[p].saturating_add(articles[i]);
+        }
+    }
     // Characters of prose blocks (long enough, few links) per subtree.
     let mut para_chars = vec![0u32; n];
     for (bi, b) in a.blocks.iter().enumerate() {
@@ -649,9 +660,13 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
         }
         let added = a.chars[p].saturating_sub(a.chars[top]);
         let added_links = a.link_chars[p].saturating_sub(a.link_chars[top]);
+        // A parent holding several <article>s is a list of posts, not one.
+        if articles[p] > articles[top].max(1) {
+            break;
+        }
         let prose = added == 0
             || (added_links as f32 <= 0.25 * added as f32
-                && para_chars[p].saturating_sub(para_chars[top]) as f32 >= 0.6 * added as f32);
+                && para_chars[p].saturating_sub(para_chars[top]) as f32 >= 0.8 * added as f32);
         if !prose {
             break;
         }
