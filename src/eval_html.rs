@@ -192,8 +192,11 @@ pub struct AebReport {
     pub peers: Vec<(String, f64, f64, f64)>,
 }
 
-/// Loads the AEB pages: (id, url, html bytes, ground-truth body).
-pub fn aeb_pages(dir: &Path) -> Result<Vec<(String, String, Vec<u8>, String)>, EvalHtmlError> {
+/// One AEB page: (id, url, html bytes, ground-truth body).
+pub type AebInput = (String, String, Vec<u8>, String);
+
+/// Loads the AEB pages.
+pub fn aeb_pages(dir: &Path) -> Result<Vec<AebInput>, EvalHtmlError> {
     let gt_path = dir.join("ground-truth.json");
     let gt = read_json(&gt_path)?;
     let obj = gt

@@ -582,24 +582,9 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
         s
     };
     let mut best: Option<usize> = None;
-    for i in 0..n {
-        if scored[i] && !a.junk[i] && best.is_none_or(|b| final_score(i) > final_score(b)) {
+    for (i, &is_scored) in scored.iter().enumerate() {
+        if is_scored && !a.junk[i] && best.is_none_or(|b| final_score(i) > final_score(b)) {
             best = Some(i);
-        }
-    }
-    if std::env::var_os("WARTA_DEBUG_EXTRACT").is_some() {
-        let mut v: Vec<usize> = (0..n).filter(|&i| scored[i] && !a.junk[i]).collect();
-        v.sort_by(|&x, &y| final_score(y).total_cmp(&final_score(x)));
-        for &i in v.iter().take(8) {
-            eprintln!(
-                "cand {i} {:?} score={:.1} final={:.1} chars={} link={} class={:?}",
-                dom.tag(i),
-                score[i],
-                final_score(i),
-                a.chars[i],
-                a.link_chars[i],
-                dom.attr(i, AttrName::Class)
-            );
         }
     }
     let Some(mut top) = best else {

@@ -484,11 +484,7 @@ impl Builder {
                 Tag::Thead | Tag::Tbody | Tag::Tfoot => {
                     self.close_in_scope(&[Tag::Thead, Tag::Tbody, Tag::Tfoot], &[Tag::Table])
                 }
-                Tag::Option => {
-                    if self.top_tag() == Tag::Option {
-                        self.pop();
-                    }
-                }
+                Tag::Option if self.top_tag() == Tag::Option => self.pop(),
                 Tag::A => self.close_in_scope(&[Tag::A], &[]),
                 _ if t.is_heading() && self.top_tag().is_heading() => self.pop(),
                 _ => {}

@@ -154,7 +154,7 @@ fn item_date(
     buf: &mut String,
 ) -> Option<FoundDate> {
     let end = dom.end(item).min(item + 400);
-    for j in item..end {
+    for (j, &linked) in in_link.iter().enumerate().take(end).skip(item) {
         match dom.tag(j) {
             Tag::Time => {
                 if let Some(d) = dom
@@ -164,7 +164,7 @@ fn item_date(
                     return Some(d);
                 }
             }
-            Tag::Text if !in_link[j] => {
+            Tag::Text if !linked => {
                 let s = dom.text_of(j).trim();
                 if s.len() < 6 || s.len() > 120 {
                     continue;
@@ -178,8 +178,8 @@ fn item_date(
     }
     // A date split over several elements ("Selasa, 16 Feb 2016" "- 11:00").
     buf.clear();
-    for j in item..end {
-        if dom.tag(j) == Tag::Text && !in_link[j] {
+    for (j, &linked) in in_link.iter().enumerate().take(end).skip(item) {
+        if dom.tag(j) == Tag::Text && !linked {
             super::dom::push_collapsed(buf, dom.text_of(j));
             super::dom::push_collapsed(buf, " ");
         }

@@ -120,10 +120,8 @@ pub fn read(dom: &Dom) -> Meta {
     let mut times = Vec::new();
     for i in 0..dom.len() {
         match dom.tag(i) {
-            Tag::Html => {
-                if m.language.is_none() {
-                    m.language = dom.attr(i, AttrName::Lang).and_then(primary_subtag);
-                }
+            Tag::Html if m.language.is_none() => {
+                m.language = dom.attr(i, AttrName::Lang).and_then(primary_subtag);
             }
             Tag::Meta => {
                 if let Some(cs) = dom.attr(i, AttrName::Charset) {
@@ -161,26 +159,20 @@ pub fn read(dom: &Dom) -> Meta {
                     "twitter:title" | "title" | "dc.title" | "headline" | "sailthru.title" => {
                         meta_titles.push(found(DateSource::Meta))
                     }
-                    "og:type" => {
-                        if content.eq_ignore_ascii_case("article") {
-                            m.is_article = true;
-                        }
-                    }
+                    "og:type" => m.is_article |= content.eq_ignore_ascii_case("article"),
                     "og:locale" => {
-                        if m.language.is_none() {
-                            m.language = primary_subtag(content);
-                        }
+                        m.language = m.language.take().or_else(|| primary_subtag(content));
                     }
+                    // article:author is often a profile URL.
                     "author" | "article:author" | "dc.creator" | "parsely-author"
-                    | "sailthru.author" | "byl" => {
-                        // article:author is often a profile URL.
-                        if !content.starts_with("http") {
-                            let name = content
-                                .strip_prefix("By ")
-                                .or_else(|| content.strip_prefix("by "))
-                                .unwrap_or(content);
-                            meta_authors.push(name.trim().to_string());
-                        }
+                    | "sailthru.author" | "byl"
+                        if !content.starts_with("http") =>
+                    {
+                        let name = content
+                            .strip_prefix("By ")
+                            .or_else(|| content.strip_prefix("by "))
+                            .unwrap_or(content);
+                        meta_authors.push(name.trim().to_string());
                     }
                     k if PUBLISHED_KEYS.contains(&k) => {
                         if og {
