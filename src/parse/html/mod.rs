@@ -136,6 +136,7 @@ pub fn parse(
         },
     };
     let title = title.map(|t| {
+        let t = decode_entities(&t);
         let mut s = String::new();
         dom::push_collapsed(&mut s, &t);
         strip_site_name(s.trim_end(), &page.site)
@@ -247,6 +248,21 @@ pub fn parse(
         authors: meta.authors,
         sources: Some(sources),
     }
+}
+
+/// Decodes character references left in a stated value (JSON-LD and meta
+/// content are often HTML-escaped twice: `&quot;`, `&ouml;`, `&#039;`), with
+/// the tokenizer's own spec table.
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') || s.len() > 2000 {
+        return s.to_string();
+    }
+    let d = Dom::parse(&s.replace('<', "&lt;"));
+    let mut out = String::new();
+    for i in 0..d.len() {
+        out.push_str(d.text_of(i));
+    }
+    out
 }
 
 /// Drops a site name appended or prepended to a title ("… | Republika Online",
