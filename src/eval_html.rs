@@ -414,6 +414,10 @@ pub fn htmldate(dir: &Path) -> Result<DateReport, EvalHtmlError> {
                 .published
                 .as_ref()
                 .map(|p| p.value.chars().take(10).collect::<String>());
+            let shown = parsed.published.as_ref().map(|p| {
+                let raw: String = p.raw.chars().take(60).collect();
+                format!("{} {:?} {raw:?}", p.value, p.source)
+            });
             if let Some(p) = &parsed.published {
                 report.with_date += 1;
                 let e = by_source.entry(format!("{:?}", p.source)).or_default();
@@ -425,7 +429,7 @@ pub fn htmldate(dir: &Path) -> Result<DateReport, EvalHtmlError> {
             if got.as_deref() == Some(gold) {
                 report.correct += 1;
             } else {
-                report.misses.push((url.clone(), gold.to_string(), got));
+                report.misses.push((url.clone(), gold.to_string(), shown));
             }
         }
     }

@@ -335,7 +335,13 @@ impl Cursor<'_> {
                     (self.num(i + 2), self.punct(i + 3), self.num(i + 4))
                 {
                     if bd <= 2 && sep2 == sep && self.adjacent(i + 2) && self.adjacent(i + 3) {
-                        let (d, m) = self.day_month(a, b)?;
+                        // Dotted numeric dates (2.11.2023) are day-first in every
+                        // language that writes them; only slashes and dashes vary.
+                        let (d, m) = if sep == '.' {
+                            ((1..=31).contains(&a) && (1..=12).contains(&b)).then_some((a, b))?
+                        } else {
+                            self.day_month(a, b)?
+                        };
                         let year = match yd {
                             4 => y as i32,
                             2 => expand_two_digit_year(y),

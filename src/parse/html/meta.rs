@@ -34,6 +34,8 @@ pub struct Meta {
     pub is_article: bool,
     /// `<html lang>`, `content-language` or `og:locale`, as a lowercase primary subtag.
     pub language: Option<String>,
+    /// The region of `<html lang>` (`gb` in `en-GB`), lowercase.
+    pub region: Option<String>,
     /// The `<meta charset>` or `http-equiv=content-type` declaration.
     pub charset: Option<String>,
     /// JSON-LD `WebPage` dates, used only when no article object has one.
@@ -121,7 +123,12 @@ pub fn read(dom: &Dom) -> Meta {
     for i in 0..dom.len() {
         match dom.tag(i) {
             Tag::Html if m.language.is_none() => {
-                m.language = dom.attr(i, AttrName::Lang).and_then(primary_subtag);
+                let lang = dom.attr(i, AttrName::Lang);
+                m.language = lang.and_then(primary_subtag);
+                m.region = lang.and_then(|l| {
+                    let r = l.trim().split(['-', '_']).nth(1)?.to_ascii_lowercase();
+                    (r.len() == 2).then_some(r)
+                });
             }
             Tag::Meta => {
                 if let Some(cs) = dom.attr(i, AttrName::Charset) {

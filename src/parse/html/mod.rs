@@ -72,9 +72,15 @@ pub fn parse(
             .or(page.timezone)
             .or(lang_data.map(|l| l.default_timezone))
             .unwrap_or(chrono_tz::UTC),
-        order: lang_data
-            .map(|l| l.numeric_date_order)
-            .unwrap_or(DateOrder::Dmy),
+        // English outside the US writes day first (en-GB, en-AU, en-IN, …).
+        order: match (
+            lang_data.map(|l| l.numeric_date_order),
+            meta.region.as_deref(),
+        ) {
+            (Some(DateOrder::Mdy), Some(r)) if r != "us" => DateOrder::Dmy,
+            (Some(o), _) => o,
+            (None, _) => DateOrder::Dmy,
+        },
     };
     let base = url::Url::parse(&page.url).ok();
 
@@ -212,8 +218,17 @@ pub fn parse(
                 None => published_from(&in_page_zone(d, &ctx), &f.value, f.source),
             }
         })
-        .or_else(|| text_date(&analysis, &skip, title_block, dates, &ctx))
-        .or_else(|| url_date(&page.url, &ctx));
+        .or_else(|| {
+            // A visible date that contradicts the URL's date is another date
+            // on the page (a comment, an update): the URL was written at
+            // publication.
+            let url_published = url_date(&page.url, &ctx);
+            match text_date(&analysis, &skip, title_block, dates, &ctx) {
+                Some(t) if url_published.is_none() || agrees_day(&t, url_day.as_deref()) => Some(t),
+                Some(t) => url_published.or(Some(t)),
+                None => url_published,
+            }
+        });
     let modified = meta.modified.iter().find_map(|f| {
         let d = parse_machine_date(&f.value, dates, &ctx)?;
         Some(published_from(&d, &f.value, f.source))
@@ -306,6 +321,10 @@ fn strip_site_name(title: &str, site: &str) -> String {
         }
     }
     title.to_string()
+}
+
+fn agrees_day(p: &Published, day: Option<&str>) -> bool {
+    day.is_some_and(|d| p.value.get(..10) == Some(d))
 }
 
 /// A UTC stamp shown in the page's own zone (same instant): "09:10 WIB" is what
@@ -414,7 +433,8 @@ fn url_date(url: &str, ctx: &DateContext) -> Option<Published> {
         }
     }
     for p in &parts {
-        if p.len() >= 8 && p.bytes().take(8).all(|b| b.is_ascii_digit()) {
+        // Exactly eight digits: a 14-digit web-archive stamp is a capture time.
+        if p.len() == 8 && p.bytes().all(|b| b.is_ascii_digit()) {
             let (y, m, d) = (&p[..4], &p[4..6], &p[6..8]);
             if let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) {
                 if (1995..=2100).contains(&y) {
