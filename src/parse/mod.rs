@@ -201,6 +201,17 @@ pub(crate) fn detect_language(lex: &Lexicon, content: &str) -> Option<String> {
     Some(iso639_1(info.lang().code()).to_string())
 }
 
+/// whatlang's reliable guess alone, as an ISO 639-1 code where one exists.
+pub(crate) fn detect_language_whatlang(content: &str) -> Option<String> {
+    let mut end = content.len().min(4096);
+    while !content.is_char_boundary(end) {
+        end -= 1;
+    }
+    let info = whatlang::detect(&content[..end])?;
+    info.is_reliable()
+        .then(|| iso639_1(info.lang().code()).to_string())
+}
+
 /// ISO 639-3 (whatlang) → ISO 639-1 for the languages news crawls meet most;
 /// others keep their 3-letter code.
 fn iso639_1(code3: &str) -> &str {

@@ -59,10 +59,24 @@ pub fn parse(
                     break;
                 }
             }
-            lex.detect(&sample)
-                .map(|l| l.code.clone())
+            // whatlang first decides whether the text is in a language warta
+            // has word lists for; if not, the stopword count (which only knows
+            // those languages) would misname it.
+            // (whatlang is slower, so it only arbitrates.)
+            if let Some(l) = meta.language.clone().filter(|l| l != "en") {
+                return Some(l);
+            }
+            let counted = lex.detect(&sample).map(|l| l.code.clone());
+            if counted.is_some() && counted == meta.language {
+                return counted;
+            }
+            let detected = super::detect_language_whatlang(&sample);
+            detected
+                .clone()
+                .filter(|c| lex.language(c).is_none())
+                .or(counted)
                 .or_else(|| meta.language.clone())
-                .or_else(|| super::detect_language(lex, &sample))
+                .or(detected)
         });
     let lang_data = language.as_deref().and_then(|c| lex.language(c));
     let ctx = DateContext {
@@ -479,6 +493,18 @@ pub fn parse_machine_date(
     let s = raw.trim();
     if s.len() < 6 || s.len() > 100 {
         return None;
+    }
+    // Java's Date.toString(): "Tue Jul 30 09:35:14 CEST 2019" → move the year
+    // before the time so the grammar reads it.
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    if parts.len() == 6 && parts[5].len() == 4 && parts[5].bytes().all(|b| b.is_ascii_digit()) {
+        let reordered = format!(
+            "{} {} {} {} {} {}",
+            parts[0], parts[1], parts[2], parts[5], parts[3], parts[4]
+        );
+        if let Some(d) = dates.parse_line(&reordered, ctx) {
+            return Some(d);
+        }
     }
     let found = |dt: DateTime<FixedOffset>, precision| FoundDate {
         datetime: dt,
