@@ -273,6 +273,13 @@ fn primary_subtag(s: &str) -> Option<String> {
         .split(['-', '_', ',', ';', ' '])
         .next()?
         .to_ascii_lowercase();
+    // Withdrawn ISO 639 codes that old sites still send ("In-Id").
+    let p = match p.as_str() {
+        "in" => "id".to_string(),
+        "iw" => "he".to_string(),
+        "ji" => "yi".to_string(),
+        _ => p,
+    };
     (p.len() >= 2 && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_lowercase())).then_some(p)
 }
 

@@ -71,9 +71,13 @@ pub fn parse(
                 return counted;
             }
             let detected = super::detect_language_whatlang(&sample);
+            // whatlang often calls Indonesian Malay (or Javanese); the
+            // stopword count knows Indonesian.
+            let related =
+                |c: &str| counted.as_deref() == Some("id") && matches!(c, "ms" | "jv" | "su");
             detected
                 .clone()
-                .filter(|c| lex.language(c).is_none())
+                .filter(|c| lex.language(c).is_none() && !related(c))
                 .or(counted)
                 .or_else(|| meta.language.clone())
                 .or(detected)
