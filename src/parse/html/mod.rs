@@ -218,8 +218,18 @@ pub fn parse(
         .iter()
         .find(|(d, _)| agrees(d))
         .or_else(|| stated.first());
+    // A stated date days after the URL's date is a modification date that a
+    // CMS put in the published field; the URL was written at publication.
+    let url_earlier = |d: &FoundDate| {
+        url_date(&page.url, &ctx).filter(|u| {
+            DateTime::parse_from_rfc3339(&u.value).is_ok_and(|u| (d.datetime - u).num_hours() > 48)
+        })
+    };
     let published = first
         .map(|(d, f)| {
+            if let Some(u) = url_earlier(d) {
+                return u;
+            }
             // A UTC stamp (often JSON-LD) and a local one for the same instant
             // (often a meta tag): report the local one, whose calendar day is
             // the one the page shows.
