@@ -214,8 +214,49 @@ impl Page {
                 ),
             ));
         }
-        let content = take_string(&mut obj, "content")?
-            .ok_or_else(|| InvalidInput::new(RejectCode::MissingContent, "`content` is missing"))?;
+        let charset = take_string(&mut obj, "charset")?;
+        let content = match take_string(&mut obj, "content")? {
+            // A byte-order mark that survived the crawler's decoding is not text.
+            Some(c) => match c.strip_prefix('\u{feff}') {
+                Some(rest) => rest.to_string(),
+                None => c,
+            },
+            None => {
+                // Raw page bytes the crawler did not decode: the charset comes
+                // from the event (`charset`, or `content_type`'s parameter), a
+                // BOM or the page's <meta> (see parse::html::charset).
+                let b64 = take_string(&mut obj, "content_base64")?.ok_or_else(|| {
+                    InvalidInput::new(
+                        RejectCode::MissingContent,
+                        "`content` (or `content_base64`) is missing",
+                    )
+                })?;
+                let bytes = base64::engine::general_purpose::STANDARD
+                    .decode(b64.trim())
+                    .map_err(|e| {
+                        InvalidInput::new(
+                            RejectCode::InvalidField,
+                            format!("`content_base64` is not standard base64 ({e})"),
+                        )
+                    })?;
+                if bytes.len() > limits.max_content_bytes {
+                    return Err(InvalidInput::new(
+                        RejectCode::ContentTooLarge,
+                        format!(
+                            "`content_base64` is {} bytes decoded, over the limit of {} (input.max_content_bytes)",
+                            bytes.len(),
+                            limits.max_content_bytes
+                        ),
+                    ));
+                }
+                let declared = charset.clone().or_else(|| {
+                    obj.get("content_type")
+                        .and_then(Value::as_str)
+                        .and_then(crate::parse::html::meta::charset_of_content_type)
+                });
+                crate::parse::html::charset::decode(&bytes, declared.as_deref()).0
+            }
+        };
         if content.len() > limits.max_content_bytes {
             return Err(InvalidInput::new(
                 RejectCode::ContentTooLarge,
@@ -330,7 +371,14 @@ fn parse_content_type(s: &str) -> Option<ContentType> {
         .to_ascii_lowercase();
     match base.as_str() {
         "text/plain" | "text" => Some(ContentType::Text),
-        "text/html" | "html" | "application/xhtml+xml" => Some(ContentType::Html),
+        // Feeds go through the HTML parser, which reads their items as headlines.
+        "text/html"
+        | "html"
+        | "application/xhtml+xml"
+        | "application/rss+xml"
+        | "application/atom+xml"
+        | "application/xml"
+        | "text/xml" => Some(ContentType::Html),
         _ => None,
     }
 }
@@ -351,6 +399,9 @@ fn sniff_content_type(content: &str) -> ContentType {
         "<div",
         "<p>",
         "<article",
+        "<rss",
+        "<feed",
+        "<?xml",
     ];
     if markers.iter().any(|m| head.contains(m)) {
         ContentType::Html
@@ -425,6 +476,70 @@ pub enum DateSource {
     Text,
     /// A field of the input event's `metadata` (`published_at` or `datePublished`).
     Metadata,
+    /// HTML pages: a JSON-LD `NewsArticle`/`Article`/`BlogPosting` (`datePublished`).
+    JsonLd,
+    /// HTML pages: an OpenGraph property (`article:published_time`, …).
+    Opengraph,
+    /// HTML pages: another `<meta>` tag or microdata (`pubdate`, `itemprop=datePublished`, …).
+    Meta,
+    /// HTML pages: a `<time datetime>` element.
+    TimeElement,
+    /// HTML pages: a date in the URL path (`/2016/02/23/`), day precision.
+    Url,
+}
+
+/// Where an article field came from (HTML pages report it per field in
+/// `Article::sources`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum FieldSource {
+    /// A JSON-LD `NewsArticle`/`Article`/`BlogPosting` object.
+    JsonLd,
+    /// An OpenGraph `<meta property="og:…">` or `article:…` tag.
+    Opengraph,
+    /// Another `<meta>` tag or microdata attribute.
+    Meta,
+    /// A `<time datetime>` element.
+    TimeElement,
+    /// The page's `<title>` element.
+    TitleElement,
+    /// The visible text (an `<h1>`, a date line, the body).
+    Text,
+    /// The URL path.
+    Url,
+    /// The input event (`title`, `metadata`).
+    Event,
+}
+
+impl From<DateSource> for FieldSource {
+    fn from(d: DateSource) -> FieldSource {
+        match d {
+            DateSource::Text => FieldSource::Text,
+            DateSource::Metadata => FieldSource::Event,
+            DateSource::JsonLd => FieldSource::JsonLd,
+            DateSource::Opengraph => FieldSource::Opengraph,
+            DateSource::Meta => FieldSource::Meta,
+            DateSource::TimeElement => FieldSource::TimeElement,
+            DateSource::Url => FieldSource::Url,
+        }
+    }
+}
+
+/// Which source each article field came from (HTML pages only).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Sources {
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub title: Option<FieldSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub published_at: Option<FieldSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<FieldSource>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub authors: Option<FieldSource>,
+    /// `text` when the body was extracted from the DOM, `json_ld` when it is the
+    /// page's JSON-LD `articleBody`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub body: Option<FieldSource>,
 }
 
 /// Something suspicious about a parsed date, reported rather than hidden.
@@ -505,6 +620,17 @@ pub struct Article {
     pub duplicate_of: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub metadata: Option<Map<String, Value>>,
+    /// HTML pages: the last-modified date the page states (JSON-LD
+    /// `dateModified`, `article:modified_time`, …).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub modified_at: Option<Published>,
+    /// HTML pages: the authors the page states (JSON-LD `author`, `<meta name=author>`).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub authors: Vec<String>,
+    /// HTML pages: where `title`, `published_at`, `modified_at`, `authors` and
+    /// the body came from.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub sources: Option<Sources>,
 }
 
 /// The near-duplicate verdict on an article.
@@ -701,6 +827,38 @@ mod tests {
     fn sniffs_html() {
         assert_eq!(sniff_content_type("<!DOCTYPE html><p>x"), ContentType::Html);
         assert_eq!(sniff_content_type("Judul\nIsi"), ContentType::Text);
+    }
+
+    #[test]
+    fn raw_bytes_are_decoded_with_the_declared_or_sniffed_charset() {
+        let limits = InputLimits {
+            max_content_bytes: 1 << 20,
+        };
+        let page = |json: &str| Page::from_bytes(json.as_bytes(), limits, now()).unwrap();
+        // "<p>caf\xe9</p>" in windows-1252, declared by the event.
+        let p = page(
+            r#"{"url":"https://a.id/x","content_base64":"PHA+Y2Fm6TwvcD4=","charset":"iso-8859-1"}"#,
+        );
+        assert_eq!(p.content, "<p>café</p>");
+        assert_eq!(p.content_type, ContentType::Html);
+        // Declared in content_type's parameter.
+        let p = page(
+            r#"{"url":"https://a.id/x","content_base64":"PHA+Y2Fm6TwvcD4=","content_type":"text/html; charset=windows-1252"}"#,
+        );
+        assert_eq!(p.content, "<p>café</p>");
+        // A BOM in a decoded string is dropped.
+        let p = page("{\"url\":\"https://a.id/x\",\"content\":\"\u{feff}<p>x</p>\"}");
+        assert_eq!(p.content, "<p>x</p>");
+        assert_eq!(
+            Page::from_bytes(
+                br#"{"url":"https://a.id/x","content_base64":"%%%"}"#,
+                limits,
+                now()
+            )
+            .unwrap_err()
+            .code,
+            RejectCode::InvalidField
+        );
     }
 
     #[test]

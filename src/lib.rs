@@ -13,7 +13,8 @@
 //! - [`event`]: input and output event types (serde), schema version, rejection codes.
 //! - [`text`]: text normalization and hashing shared by the parser and ids.
 //! - [`parse`]: page → [`parse::ParsedPage`]; pure. `lang` (per-language data),
-//!   `date` (the date grammar), `textpage` (plain-text pages).
+//!   `date` (the date grammar), `textpage` (plain-text pages), `html` (HTML
+//!   pages and feeds).
 //! - [`dedup`]: near-duplicate fingerprints (MinHash) and the bounded LSH index; pure.
 //! - [`pipeline`]: raw bytes → output records; accounts for every input exactly once.
 //! - [`app`]: `warta run` wired together: the metrics/health listener and the service.
@@ -22,6 +23,7 @@
 //! - [`process`]: `warta process`, the pipeline over a JSONL file or stdin.
 //! - [`bench`]: `warta bench`, throughput figures over a file.
 //! - [`eval`]: `warta eval dedup`, precision/recall of dedup on a labelled set.
+//! - [`eval_html`]: `warta eval html`, the HTML parser on AEB, htmldate and Fundus.
 //! - [`corpus`]: builds text pages from the IndoSum corpus for benches and evaluation.
 
 pub mod app;
@@ -30,6 +32,7 @@ pub mod config;
 pub mod corpus;
 pub mod dedup;
 pub mod eval;
+pub mod eval_html;
 pub mod event;
 pub mod http;
 pub mod kafka;

@@ -81,6 +81,21 @@ enum EvalCommand {
         #[arg(long, default_value_t = 7)]
         seed: u64,
     },
+    /// The HTML parser on public benchmarks: `aeb` (body P/R/F1, worst pages),
+    /// `htmldate` (date accuracy), `fundus` (title and date matches), or `all`.
+    Html {
+        #[arg(long, default_value = "all")]
+        corpus: String,
+        /// The folder holding the corpora.
+        #[arg(long, default_value = warta::eval_html::CORPORA_DIR)]
+        corpora: PathBuf,
+        /// Also list every miss.
+        #[arg(long)]
+        verbose: bool,
+        /// Write the AEB bodies warta extracted to FILE, in AEB's output format.
+        #[arg(long, value_name = "FILE")]
+        predictions: Option<PathBuf>,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -162,6 +177,50 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let report = warta::eval::dedup(Arc::new(settings), &corpus, &options)?;
             print!("{report}");
+            Ok(())
+        }
+        Command::Eval(EvalCommand::Html {
+            corpus,
+            corpora,
+            verbose,
+            predictions,
+        }) => {
+            let all = corpus == "all";
+            anyhow::ensure!(
+                all || ["aeb", "htmldate", "fundus"].contains(&corpus.as_str()),
+                "unknown corpus {corpus:?}: aeb, htmldate, fundus or all"
+            );
+            if all || corpus == "aeb" {
+                let peers = ["trafilatura", "readability", "rs_trafilatura"];
+                let r = warta::eval_html::aeb(&corpora.join("scrapinghub-aeb"), &peers)?;
+                print!("{r}");
+                if let Some(path) = &predictions {
+                    let json = serde_json::to_vec(&r.predictions)?;
+                    std::fs::write(path, json)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
+                if verbose {
+                    for p in &r.per_page {
+                        println!("  page {:.3} {} {}", p.f1, p.id, p.url);
+                    }
+                }
+            }
+            if all || corpus == "htmldate" {
+                let r = warta::eval_html::htmldate(&corpora.join("htmldate-eval"))?;
+                if verbose {
+                    print!("{r:#}");
+                } else {
+                    print!("{r}");
+                }
+            }
+            if all || corpus == "fundus" {
+                let r = warta::eval_html::fundus(&corpora.join("fundus-parser-fixtures"))?;
+                if verbose {
+                    print!("{r:#}");
+                } else {
+                    print!("{r}");
+                }
+            }
             Ok(())
         }
         Command::Bench(BenchCommand::Kafka {

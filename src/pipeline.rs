@@ -21,8 +21,8 @@ use crate::dedup::index::{ArticleIndex, IndexConfig, IndexStats};
 use crate::dedup::minhash::{Fingerprinter, Signature};
 use crate::dedup::verdict::{decide, ArticleKey, ArticleStore, Decision, Staged, Verdict};
 use crate::event::{
-    rfc3339, Article, ArticleVerdict, ContentType, Headline, HeadlineVerdictKind, InvalidInput,
-    Page, RejectCode, Rejected, SourceRef, SCHEMA_VERSION,
+    rfc3339, Article, ArticleVerdict, Headline, HeadlineVerdictKind, InvalidInput, Page,
+    RejectCode, Rejected, SourceRef, SCHEMA_VERSION,
 };
 use crate::parse::{ParsedPage, Parser};
 use crate::text::{digest64, id_hex, normalize, normalized_word_count};
@@ -138,13 +138,6 @@ impl Preparer {
             Ok(page) => page,
             Err(e) => return Prepared::Rejected(reject(e, source, bytes)),
         };
-        if page.content_type == ContentType::Html {
-            let e = InvalidInput::new(
-                RejectCode::UnsupportedContentType,
-                "text/html pages are not parsed yet; send text/plain",
-            );
-            return Prepared::Rejected(reject(e, source, bytes));
-        }
         let hints = self.settings.site(&page.site).cloned().unwrap_or_default();
         let parsed = self.parser.parse(&page, &hints);
         if parsed.paragraphs.is_empty() && parsed.headlines.is_empty() {
@@ -443,6 +436,9 @@ fn article(p: &PreparedPage, decision: Decision) -> Article {
         similarity,
         duplicate_of,
         metadata: page.metadata.clone(),
+        modified_at: parsed.modified.clone(),
+        authors: parsed.authors.clone(),
+        sources: parsed.sources,
     }
 }
 

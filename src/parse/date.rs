@@ -261,12 +261,14 @@ impl Cursor<'_> {
     }
 
     fn core(&self, i: usize, p: &mut Parts) -> Option<usize> {
-        // 31 Desember 2025
-        if let (Some((d, dd)), Some(DateWord::Month(m))) = (self.num(i), self.word(i + 1)) {
+        // 31 Desember 2025; German "5. April 2017"
+        let dotted = self.is_punct(i + 1, &['.']) && self.adjacent(i);
+        let month_at = if dotted { i + 2 } else { i + 1 };
+        if let (Some((d, dd)), Some(DateWord::Month(m))) = (self.num(i), self.word(month_at)) {
             if dd <= 2 && (1..=31).contains(&d) {
                 p.day = d;
                 p.month = m as u32;
-                let mut j = i + 2;
+                let mut j = month_at + 1;
                 if self.is_punct(j, &['.']) && self.year_at(j + 1).is_some() {
                     j += 1; // "31 Des. 2025"
                 }
@@ -333,7 +335,13 @@ impl Cursor<'_> {
                     (self.num(i + 2), self.punct(i + 3), self.num(i + 4))
                 {
                     if bd <= 2 && sep2 == sep && self.adjacent(i + 2) && self.adjacent(i + 3) {
-                        let (d, m) = self.day_month(a, b)?;
+                        // Dotted numeric dates (2.11.2023) are day-first in every
+                        // language that writes them; only slashes and dashes vary.
+                        let (d, m) = if sep == '.' {
+                            ((1..=31).contains(&a) && (1..=12).contains(&b)).then_some((a, b))?
+                        } else {
+                            self.day_month(a, b)?
+                        };
                         let year = match yd {
                             4 => y as i32,
                             2 => expand_two_digit_year(y),

@@ -16,9 +16,11 @@ use serde::Deserialize;
 /// The embedded language files, in priority order: when two languages spell a word
 /// the same way, the first one's meaning is the only one kept, and a unit test
 /// checks that no two meanings clash.
-const BUILTIN: [(&str, &str); 2] = [
+const BUILTIN: [(&str, &str); 4] = [
     ("id", include_str!("lang/id.toml")),
     ("en", include_str!("lang/en.toml")),
+    ("de", include_str!("lang/de.toml")),
+    ("fr", include_str!("lang/fr.toml")),
 ];
 
 #[derive(Debug, Deserialize)]

@@ -5,15 +5,17 @@
 //! - [`lang`]: per-language data (date words, boilerplate, captions, stopwords).
 //! - [`date`]: the date grammar.
 //! - [`textpage`]: plain-text pages, one block per line.
+//! - [`html`]: HTML pages and RSS/Atom feeds.
 
 pub mod date;
+pub mod html;
 pub mod lang;
 pub mod textpage;
 
 use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 
-use crate::event::{Caption, DateFlag, Page, Precision, Published, Removed};
+use crate::event::{Caption, ContentType, DateFlag, Page, Precision, Published, Removed, Sources};
 use date::DateContext;
 use lang::{DateOrder, Lexicon};
 
@@ -30,6 +32,8 @@ pub struct SiteHints {
 pub enum TitleSource {
     Text,
     Event,
+    /// HTML pages: see [`ParsedPage::sources`] for which part of the markup.
+    Markup,
 }
 
 /// One item of a page's headline list.
@@ -57,6 +61,12 @@ pub struct ParsedPage {
     pub language: Option<String>,
     pub headlines: Vec<HeadlineItem>,
     pub removed: Removed,
+    /// HTML pages: the stated last-modified date.
+    pub modified: Option<Published>,
+    /// HTML pages: the stated authors.
+    pub authors: Vec<String>,
+    /// HTML pages: where each field came from.
+    pub sources: Option<Sources>,
 }
 
 /// Parses pages; holds reusable buffers, so keep one per worker thread.
@@ -82,6 +92,11 @@ impl Parser {
 
     /// Parses a validated page.
     pub fn parse(&mut self, page: &Page, hints: &SiteHints) -> ParsedPage {
+        if page.content_type == ContentType::Html {
+            let mut parsed = html::parse(self.lex, &mut self.dates, page, hints);
+            self.apply_event_fields(page, hints, &mut parsed);
+            return parsed;
+        }
         let language = page
             .language
             .clone()
@@ -102,13 +117,43 @@ impl Parser {
         };
         let mut parsed = textpage::parse(self.lex, &mut self.dates, &page.content, &ctx);
         parsed.language = language;
+        self.apply_event_fields(page, hints, &mut parsed);
+        parsed
+    }
+
+    /// What the crawler put in the event outranks the page for the date (it
+    /// may come from the HTTP response or a sitemap) and fills in a missing title.
+    fn apply_event_fields(&mut self, page: &Page, hints: &SiteHints, parsed: &mut ParsedPage) {
+        let lang_data = parsed
+            .language
+            .as_deref()
+            .and_then(|c| self.lex.language(c));
+        let ctx = DateContext {
+            reference: page.fetched_at,
+            timezone: hints
+                .timezone
+                .or(page.timezone)
+                .or(lang_data.map(|l| l.default_timezone))
+                .unwrap_or(chrono_tz::UTC),
+            order: lang_data
+                .map(|l| l.numeric_date_order)
+                .unwrap_or(DateOrder::Dmy),
+        };
         if let Some(meta) = metadata_date(&mut self.dates, page, &ctx) {
             parsed.published = Some(meta);
+            if let Some(s) = parsed.sources.as_mut() {
+                s.published_at = Some(crate::event::FieldSource::Event);
+            }
         }
         if parsed.title.is_none() {
             parsed.title = page.title.clone().map(|t| (t, TitleSource::Event));
+            if let Some(s) = parsed.sources.as_mut() {
+                s.title = parsed
+                    .title
+                    .as_ref()
+                    .map(|_| crate::event::FieldSource::Event);
+            }
         }
-        parsed
     }
 }
 
@@ -141,7 +186,7 @@ fn metadata_date(
 
 /// Language of a page the event did not label: stopwords of the languages warta
 /// has data for first (fast, and exact for those), then whatlang for the rest.
-fn detect_language(lex: &Lexicon, content: &str) -> Option<String> {
+pub(crate) fn detect_language(lex: &Lexicon, content: &str) -> Option<String> {
     if let Some(l) = lex.detect(content) {
         return Some(l.code.clone());
     }
@@ -154,6 +199,17 @@ fn detect_language(lex: &Lexicon, content: &str) -> Option<String> {
         return None;
     }
     Some(iso639_1(info.lang().code()).to_string())
+}
+
+/// whatlang's reliable guess alone, as an ISO 639-1 code where one exists.
+pub(crate) fn detect_language_whatlang(content: &str) -> Option<String> {
+    let mut end = content.len().min(4096);
+    while !content.is_char_boundary(end) {
+        end -= 1;
+    }
+    let info = whatlang::detect(&content[..end])?;
+    info.is_reliable()
+        .then(|| iso639_1(info.lang().code()).to_string())
 }
 
 /// ISO 639-3 (whatlang) → ISO 639-1 for the languages news crawls meet most;

@@ -144,6 +144,9 @@ pub fn parse(
         language: None,
         headlines,
         removed,
+        modified: None,
+        authors: Vec::new(),
+        sources: None,
     }
 }
 
@@ -240,7 +243,7 @@ fn find_headline_lists(lines: &[&str], kinds: &mut [Kind]) -> Vec<HeadlineItem> 
 }
 
 /// Splits a photo caption into text and credit: `…/Net`, `Foto: …`.
-fn split_caption(lex: &Lexicon, line: &str) -> Option<Caption> {
+pub(super) fn split_caption(lex: &Lexicon, line: &str) -> Option<Caption> {
     if line.contains("://") || line.contains("www.") {
         return None;
     }
@@ -352,7 +355,21 @@ fn join_wrapped(run: &[&str]) -> Vec<String> {
 
 /// Drops paragraphs printed twice, exactly (after normalization) or nearly (word
 /// sets overlapping by [`NEAR_REPEAT_CONTAINMENT`]). The first copy stays.
-fn drop_repeats(paragraphs: Vec<String>, removed: &mut Removed) -> (Vec<String>, Vec<String>) {
+pub(super) fn drop_repeats(
+    paragraphs: Vec<String>,
+    removed: &mut Removed,
+) -> (Vec<String>, Vec<String>) {
+    drop_repeats_longer_than(paragraphs, removed, 0)
+}
+
+/// [`drop_repeats`] for paragraphs of at least `min_words` words; shorter ones
+/// are kept even when repeated (HTML pages repeat labels such as "Meal 2" on
+/// purpose, while a crawler's duplicated text is whole paragraphs).
+pub(super) fn drop_repeats_longer_than(
+    paragraphs: Vec<String>,
+    removed: &mut Removed,
+    min_words: usize,
+) -> (Vec<String>, Vec<String>) {
     let mut kept = Vec::with_capacity(paragraphs.len());
     let mut kept_norm: Vec<String> = Vec::with_capacity(paragraphs.len());
     let mut kept_hash: Vec<u64> = Vec::with_capacity(paragraphs.len());
@@ -362,6 +379,11 @@ fn drop_repeats(paragraphs: Vec<String>, removed: &mut Removed) -> (Vec<String>,
         if n.is_empty() {
             // Lines of only punctuation or symbols ("***", "—") separate nothing.
             removed.boilerplate_lines += 1;
+            continue;
+        }
+        if min_words > 0 && n.split(' ').count() < min_words {
+            kept.push(p);
+            kept_norm.push(n);
             continue;
         }
         let h = xxh3_64(n.as_bytes());

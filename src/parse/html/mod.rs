@@ -1,0 +1,656 @@
+//! HTML pages (and RSS/Atom feeds) → [`ParsedPage`], the same shape the
+//! plain-text parser returns, so dedup and the outputs apply unchanged.
+//!
+//! - [`dom`]: html5ever's tokenizer into a flat, depth-capped node arena.
+//! - [`meta`]: what the page states about itself (JSON-LD, OpenGraph, `<meta>`,
+//!   `<time>`), each value with its source.
+//! - [`content`]: the article body, paragraph by paragraph, and the caption.
+//! - [`headlines`]: lists of dated links, and feed items.
+//! - [`charset`]: bytes → text (BOM, declared charset, `<meta charset>`).
+//!
+//! Metadata comes first: a date or title the page states in JSON-LD or meta
+//! tags outranks anything read from the visible text, which is the fallback.
+
+pub mod charset;
+pub mod content;
+pub mod dom;
+pub mod headlines;
+pub mod meta;
+
+use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+
+use super::date::{DateContext, DateParser, FoundDate};
+use super::lang::{DateOrder, Lexicon};
+use super::textpage::{drop_repeats_longer_than, split_caption};
+use super::{ParsedPage, SiteHints, TitleSource};
+use crate::event::{DateSource, FieldSource, Page, Precision, Published, Removed, Sources};
+use dom::{Dom, Tag};
+
+/// Below this many characters of body, a page with a headline list is an index
+/// page: its "body" is teaser text, not an article.
+const MIN_ARTICLE_CHARS: usize = 250;
+/// Paragraphs shorter than this (in words) may repeat on an HTML page.
+const REPEAT_MIN_WORDS: usize = 10;
+
+/// Parses an HTML page or feed.
+pub fn parse(
+    lex: &Lexicon,
+    dates: &mut DateParser<'_>,
+    page: &Page,
+    hints: &SiteHints,
+) -> ParsedPage {
+    let dom = Dom::parse(&page.content);
+    let meta = meta::read(&dom);
+    let analysis = content::analyse(&dom);
+
+    let language = page
+        .language
+        .clone()
+        .or_else(|| hints.language.clone())
+        .or_else(|| {
+            // The text's own words outrank `<html lang>`, which templates often
+            // get wrong (Indonesian sites labelled "en"); the label serves for
+            // languages warta has no word lists for.
+            let mut sample = String::new();
+            for b in analysis.blocks.iter().filter(|b| !b.junk && b.chars > 40) {
+                sample.push_str(&b.text);
+                sample.push('\n');
+                if sample.len() > 4096 {
+                    break;
+                }
+            }
+            // whatlang first decides whether the text is in a language warta
+            // has word lists for; if not, the stopword count (which only knows
+            // those languages) would misname it.
+            // (whatlang is slower, so it only arbitrates.)
+            if let Some(l) = meta.language.clone().filter(|l| l != "en") {
+                return Some(l);
+            }
+            let counted = lex.detect(&sample).map(|l| l.code.clone());
+            if counted.is_some() && counted == meta.language {
+                return counted;
+            }
+            let detected = super::detect_language_whatlang(&sample);
+            // whatlang often calls Indonesian Malay (or Javanese); the
+            // stopword count knows Indonesian.
+            let related =
+                |c: &str| counted.as_deref() == Some("id") && matches!(c, "ms" | "jv" | "su");
+            detected
+                .clone()
+                .filter(|c| lex.language(c).is_none() && !related(c))
+                .or(counted)
+                .or_else(|| meta.language.clone())
+                .or(detected)
+        });
+    let lang_data = language.as_deref().and_then(|c| lex.language(c));
+    let ctx = DateContext {
+        reference: page.fetched_at,
+        timezone: hints
+            .timezone
+            .or(page.timezone)
+            .or(lang_data.map(|l| l.default_timezone))
+            .unwrap_or(chrono_tz::UTC),
+        // English outside the US writes day first (en-GB, en-AU, en-IN, …).
+        order: match (
+            lang_data.map(|l| l.numeric_date_order),
+            meta.region.as_deref(),
+        ) {
+            (Some(DateOrder::Mdy), Some(r)) if r != "us" => DateOrder::Dmy,
+            (Some(o), _) => o,
+            (None, _) => DateOrder::Dmy,
+        },
+    };
+    let base = url::Url::parse(&page.url).ok();
+
+    let mut removed = Removed::default();
+    if dom.feed {
+        let items = headlines::feed(&dom, dates, &ctx, base.as_ref());
+        removed.headline_items = items.len() as u32;
+        return ParsedPage {
+            title: dom_feed_title(&dom).map(|t| (t, TitleSource::Markup)),
+            caption: None,
+            paragraphs: Vec::new(),
+            normalized: Vec::new(),
+            published: None,
+            language,
+            headlines: items,
+            removed,
+            modified: None,
+            authors: Vec::new(),
+            sources: None,
+        };
+    }
+
+    let found = headlines::html(&dom, &analysis.in_link, dates, &ctx, base.as_ref());
+    removed.headline_items = found.items.len() as u32;
+    let skip: Vec<bool> = analysis
+        .blocks
+        .iter()
+        .map(|b| {
+            let at = b.first as usize;
+            found.ranges.iter().any(|&(s, e)| s <= at && at < e)
+        })
+        .collect();
+    let extracted = content::extract(&dom, &analysis, &skip);
+
+    // Title: the page's statement first, then the visible heading.
+    let h1 = analysis
+        .blocks
+        .iter()
+        .find(|b| b.tag == Tag::H1 && b.chars >= 5)
+        .map(|b| b.text.clone());
+    let (title, title_source) = match meta.titles.first() {
+        // A stated title decorated with the site name ("… - Kompas.com"), or a
+        // heading that adds a rubric ("In Picture: …"): the heading is the title.
+        Some(f)
+            if h1.as_ref().is_some_and(|h| {
+                let (hn, tn) = (crate::text::normalize(h), crate::text::normalize(&f.value));
+                hn != tn && hn.len() >= 10 && (tn.contains(&hn) || hn.contains(&tn))
+            }) =>
+        {
+            (h1.clone(), Some(FieldSource::Text))
+        }
+        Some(f) => (Some(f.value.clone()), Some(FieldSource::from(f.source))),
+        None => match &h1 {
+            Some(h) => (Some(h.clone()), Some(FieldSource::Text)),
+            None => match &dom.title {
+                Some(t) if !t.is_empty() => (Some(t.clone()), Some(FieldSource::TitleElement)),
+                _ => (None, None),
+            },
+        },
+    };
+    let title = title.map(|t| {
+        let t = decode_entities(&t);
+        let mut s = String::new();
+        dom::push_collapsed(&mut s, &t);
+        strip_site_name(s.trim_end(), &page.site)
+    });
+    // The heading that shows the title anchors the search for a visible date.
+    let title_block = title.as_deref().and_then(|t| {
+        let tn = crate::text::normalize(t);
+        analysis.blocks.iter().position(|b| {
+            b.tag.is_heading() && b.chars >= 10 && {
+                let bn = crate::text::normalize(&b.text);
+                tn.contains(&bn) || bn.contains(&tn)
+            }
+        })
+    });
+
+    // Paragraphs.
+    let title_norm = title.as_deref().map(crate::text::normalize);
+    let mut paragraphs = Vec::new();
+    for &bi in &extracted.blocks {
+        let b = &analysis.blocks[bi];
+        let text = b.text.trim();
+        if lex.is_boilerplate(text) {
+            removed.boilerplate_lines += 1;
+            continue;
+        }
+        if b.chars < 60 && dates.parse_line(text, &ctx).is_some() {
+            continue;
+        }
+        if b.tag.is_heading() && title_norm.as_deref() == Some(&crate::text::normalize(text)) {
+            continue;
+        }
+        paragraphs.push(text.to_string());
+    }
+    let (mut paragraphs, mut normalized) =
+        drop_repeats_longer_than(paragraphs, &mut removed, REPEAT_MIN_WORDS);
+    let body_chars: usize = paragraphs.iter().map(|p| p.len()).sum();
+    if !found.items.is_empty() && body_chars < MIN_ARTICLE_CHARS {
+        paragraphs.clear();
+        normalized.clear();
+    }
+
+    // Dates: stated first, then visible, then the URL.
+    let stated: Vec<(FoundDate, &meta::Found)> = meta
+        .published
+        .iter()
+        .filter_map(|f| Some((parse_machine_date(&f.value, dates, &ctx)?, f)))
+        .collect();
+    // A statement whose day agrees with the date in the URL wins over the
+    // first one (the URL is written once, at publication).
+    let url_day = url_date(&page.url, &ctx).map(|p| p.value.chars().take(10).collect::<String>());
+    let agrees = |d: &FoundDate| {
+        url_day.as_deref() == Some(crate::event::rfc3339(&d.datetime).get(..10).unwrap_or(""))
+    };
+    let first = stated
+        .iter()
+        .find(|(d, _)| agrees(d))
+        .or_else(|| stated.first());
+    // A stated date days after the URL's date is a modification date that a
+    // CMS put in the published field; the URL was written at publication.
+    let url_earlier = |d: &FoundDate| {
+        url_date(&page.url, &ctx).filter(|u| {
+            DateTime::parse_from_rfc3339(&u.value).is_ok_and(|u| (d.datetime - u).num_hours() > 48)
+        })
+    };
+    let published = first
+        .map(|(d, f)| {
+            if let Some(u) = url_earlier(d) {
+                return u;
+            }
+            // A UTC stamp (often JSON-LD) and a local one for the same instant
+            // (often a meta tag): report the local one, whose calendar day is
+            // the one the page shows.
+            let local = (d.datetime.offset().local_minus_utc() == 0)
+                .then(|| {
+                    stated.iter().find(|(o, _)| {
+                        o.datetime.offset().local_minus_utc() != 0
+                            && (o.datetime.timestamp() - d.datetime.timestamp()).abs() < 60
+                    })
+                })
+                .flatten();
+            match local {
+                Some((o, of)) => published_from(o, &of.value, f.source),
+                None => published_from(&in_page_zone(d, &ctx), &f.value, f.source),
+            }
+        })
+        .or_else(|| {
+            // A visible date that contradicts the URL's date is another date
+            // on the page (a comment, an update): the URL was written at
+            // publication.
+            let url_published = url_date(&page.url, &ctx);
+            match text_date(&analysis, &skip, title_block, dates, &ctx) {
+                Some(t) if url_published.is_none() || agrees_day(&t, url_day.as_deref()) => Some(t),
+                Some(t) => url_published.or(Some(t)),
+                None => url_published,
+            }
+        });
+    let modified = meta.modified.iter().find_map(|f| {
+        let d = parse_machine_date(&f.value, dates, &ctx)?;
+        Some(published_from(&d, &f.value, f.source))
+    });
+
+    let caption = content::caption(&dom, extracted.container).map(|c| {
+        split_caption(lex, &c).unwrap_or(crate::event::Caption {
+            text: c,
+            credit: None,
+        })
+    });
+    if caption.is_some() {
+        removed.captions += 1;
+    }
+    let sources = Sources {
+        title: title_source,
+        published_at: published.as_ref().map(|p| FieldSource::from(p.source)),
+        modified_at: modified.as_ref().map(|p| FieldSource::from(p.source)),
+        authors: meta.authors_source.map(FieldSource::from),
+        body: (!paragraphs.is_empty()).then_some(FieldSource::Text),
+    };
+    ParsedPage {
+        title: title.map(|t| (t, TitleSource::Markup)),
+        caption,
+        paragraphs,
+        normalized,
+        published,
+        language,
+        headlines: found.items,
+        removed,
+        modified,
+        authors: meta.authors,
+        sources: Some(sources),
+    }
+}
+
+/// Decodes character references left in a stated value (JSON-LD and meta
+/// content are often HTML-escaped twice: `&quot;`, `&ouml;`, `&#039;`), with
+/// the tokenizer's own spec table.
+fn decode_entities(s: &str) -> String {
+    if !s.contains('&') || s.len() > 2000 {
+        return s.to_string();
+    }
+    let d = Dom::parse(&s.replace('<', "&lt;"));
+    let mut out = String::new();
+    for i in 0..d.len() {
+        out.push_str(d.text_of(i));
+    }
+    out
+}
+
+/// Drops a site name appended or prepended to a title ("… | Republika Online",
+/// "KapanLagi.com: …"): a segment naming the site's domain.
+fn strip_site_name(title: &str, site: &str) -> String {
+    // The registrable name: "bisniskeuangan.kompas.com" → "kompas",
+    // "republika.co.id" → "republika".
+    let labels: Vec<&str> = site.split('.').collect();
+    let generic = [
+        "com", "co", "or", "go", "ac", "net", "org", "web", "my", "sch", "id",
+    ];
+    let name = labels
+        .iter()
+        .rev()
+        .skip(1)
+        .find(|l| !generic.contains(l))
+        .or(labels.first())
+        .map(|l| l.to_lowercase())
+        .unwrap_or_default();
+    if name.len() < 3 {
+        return title.to_string();
+    }
+    let names_site = |seg: &str| {
+        let seg = seg.to_lowercase();
+        let domain_like = !seg.contains(' ') && seg.contains('.') && seg.len() <= 40;
+        domain_like
+            || (seg.split_whitespace().count() <= 4 && seg.replace([' ', '-'], "").contains(&name))
+    };
+    for sep in [" | ", " - ", " – ", " — ", " :: "] {
+        if let Some(at) = title.rfind(sep) {
+            let (head, tail) = (&title[..at], &title[at + sep.len()..]);
+            if names_site(tail) && head.len() >= 10 {
+                return head.trim().to_string();
+            }
+        }
+    }
+    if let Some(at) = title.find(": ") {
+        let (head, tail) = (&title[..at], &title[at + 2..]);
+        if names_site(head) && tail.len() >= 10 {
+            return tail.trim().to_string();
+        }
+    }
+    title.to_string()
+}
+
+fn agrees_day(p: &Published, day: Option<&str>) -> bool {
+    day.is_some_and(|d| p.value.get(..10) == Some(d))
+}
+
+/// A UTC stamp shown in the page's own zone (same instant): "09:10 WIB" is what
+/// readers of an Indonesian page saw, and its calendar day is the page's.
+fn in_page_zone(d: &FoundDate, ctx: &DateContext) -> FoundDate {
+    let mut d = d.clone();
+    if d.datetime.offset().local_minus_utc() == 0 && ctx.timezone != chrono_tz::UTC {
+        d.datetime = d.datetime.with_timezone(&ctx.timezone).fixed_offset();
+    }
+    d
+}
+
+fn dom_feed_title(dom: &Dom) -> Option<String> {
+    (0..dom.len().min(200))
+        .find(|&i| dom.tag(i) == Tag::Title)
+        .map(|i| {
+            let mut s = String::new();
+            dom.text_content(i, &mut s);
+            s.trim().to_string()
+        })
+        .filter(|s| !s.is_empty())
+}
+
+fn published_from(d: &FoundDate, raw: &str, source: DateSource) -> Published {
+    Published {
+        value: crate::event::rfc3339(&d.datetime),
+        precision: d.precision,
+        source,
+        raw: raw.chars().take(200).collect(),
+        flags: d.flags.clone(),
+    }
+}
+
+/// A visible date line: the first short block near the `<h1>` (or from the
+/// top, when there is none) that the date grammar reads as a date; failing
+/// that, the first block anywhere that is nothing but a date.
+fn text_date(
+    a: &content::Analysis,
+    skip: &[bool],
+    title_block: Option<usize>,
+    dates: &mut DateParser<'_>,
+    ctx: &DateContext,
+) -> Option<Published> {
+    let anchor = title_block
+        .or_else(|| a.blocks.iter().position(|b| b.tag == Tag::H1))
+        .unwrap_or(0);
+    // After the title first (the dateline), then just before it (a kicker);
+    // a date with a time of day beats a bare day (often today's date in the
+    // masthead) within the window.
+    let window = (anchor..a.blocks.len().min(anchor + 60)).chain(anchor.saturating_sub(15)..anchor);
+    let mut day_only: Option<Published> = None;
+    for bi in window {
+        let b = &a.blocks[bi];
+        if skip.get(bi).copied().unwrap_or(false) || b.text.len() > 160 {
+            continue;
+        }
+        let found = match dates.parse_line(&b.text, ctx) {
+            Some(d) => Some((d, b.text.clone())),
+            None => dates.find_first(&b.text, ctx).map(|d| {
+                let raw = b.text.get(d.span.clone()).unwrap_or(&b.text).to_string();
+                (d, raw)
+            }),
+        };
+        if let Some((d, raw)) = found {
+            let p = published_from(&d, &raw, DateSource::Text);
+            if d.precision != Precision::Day {
+                return Some(p);
+            }
+            day_only.get_or_insert(p);
+        }
+    }
+    if day_only.is_some() {
+        return day_only;
+    }
+    a.blocks
+        .iter()
+        .enumerate()
+        .filter(|(bi, b)| !skip.get(*bi).copied().unwrap_or(false) && b.text.len() <= 80)
+        .find_map(|(_, b)| {
+            if let Some(d) = dates.parse_line(&b.text, ctx) {
+                return Some(published_from(&d, &b.text, DateSource::Text));
+            }
+            let d = dates.find_first(&b.text, ctx)?;
+            let raw = b.text.get(d.span.clone()).unwrap_or(&b.text).to_string();
+            Some(published_from(&d, &raw, DateSource::Text))
+        })
+}
+
+/// `/2016/02/23/`, `/2016-02-23/` or `/20160223` in the URL path.
+fn url_date(url: &str, ctx: &DateContext) -> Option<Published> {
+    let path = url::Url::parse(url).ok()?.path().to_string();
+    let digits: Vec<(usize, &str)> = path.match_indices(|c: char| c.is_ascii_digit()).collect();
+    let _ = digits;
+    let parts: Vec<&str> = path.split(['/', '-', '_', '.']).collect();
+    for w in parts.windows(3) {
+        if let (Ok(y), Ok(m), Ok(d)) = (
+            w[0].parse::<i32>(),
+            w[1].parse::<u32>(),
+            w[2].parse::<u32>(),
+        ) {
+            if w[0].len() == 4 && (1995..=2100).contains(&y) && w[1].len() <= 2 && w[2].len() <= 2 {
+                if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
+                    return day_published(date, ctx, &path);
+                }
+            }
+        }
+    }
+    for p in &parts {
+        // Exactly eight digits: a 14-digit web-archive stamp is a capture time.
+        if p.len() == 8 && p.bytes().all(|b| b.is_ascii_digit()) {
+            let (y, m, d) = (&p[..4], &p[4..6], &p[6..8]);
+            if let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) {
+                if (1995..=2100).contains(&y) {
+                    if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
+                        return day_published(date, ctx, &path);
+                    }
+                }
+            }
+        }
+    }
+    None
+}
+
+fn day_published(date: NaiveDate, ctx: &DateContext, raw: &str) -> Option<Published> {
+    let dt = localize(date.and_hms_opt(0, 0, 0)?, ctx)?;
+    if dt > ctx.reference.fixed_offset() + chrono::Duration::days(2) {
+        return None;
+    }
+    Some(Published {
+        value: crate::event::rfc3339(&dt),
+        precision: Precision::Day,
+        source: DateSource::Url,
+        raw: raw.chars().take(200).collect(),
+        flags: Vec::new(),
+    })
+}
+
+fn localize(naive: NaiveDateTime, ctx: &DateContext) -> Option<DateTime<FixedOffset>> {
+    ctx.timezone
+        .from_local_datetime(&naive)
+        .earliest()
+        .map(|t| t.fixed_offset())
+}
+
+/// A machine-written date (ISO 8601 and its common variants, RFC 2822), or
+/// failing that, anything the date grammar reads.
+pub fn parse_machine_date(
+    raw: &str,
+    dates: &mut DateParser<'_>,
+    ctx: &DateContext,
+) -> Option<FoundDate> {
+    let s = raw.trim();
+    if s.len() < 6 || s.len() > 100 {
+        return None;
+    }
+    // Java's Date.toString(): "Tue Jul 30 09:35:14 CEST 2019" → move the year
+    // before the time so the grammar reads it.
+    let parts: Vec<&str> = s.split_whitespace().collect();
+    if parts.len() == 6 && parts[5].len() == 4 && parts[5].bytes().all(|b| b.is_ascii_digit()) {
+        let reordered = format!(
+            "{} {} {} {} {} {}",
+            parts[0], parts[1], parts[2], parts[5], parts[3], parts[4]
+        );
+        if let Some(d) = dates.parse_line(&reordered, ctx) {
+            return Some(d);
+        }
+    }
+    let found = |dt: DateTime<FixedOffset>, precision| FoundDate {
+        datetime: dt,
+        precision,
+        flags: Vec::new(),
+        span: 0..s.len(),
+    };
+    if let Ok(dt) = DateTime::parse_from_rfc3339(s) {
+        return Some(found(dt, Precision::Second));
+    }
+    if let Ok(dt) = DateTime::parse_from_rfc2822(s) {
+        return Some(found(dt, Precision::Second));
+    }
+    // "2015-11-05 T10:08:58Z" (detik): a malformed stamp whose zone letter is
+    // not to be trusted; its digits are the local time the page shows.
+    if let Some(at) = s.find(" T") {
+        let local = format!("{}T{}", &s[..at], s[at + 2..].trim_end_matches('Z'));
+        if let Ok(naive) = NaiveDateTime::parse_from_str(&local, "%Y-%m-%dT%H:%M:%S") {
+            if let Some(dt) = localize(naive, ctx) {
+                return Some(found(dt, Precision::Second));
+            }
+        }
+    }
+    // ISO-like with a zone: 2015-11-05T14:56:43+0700, 2015-11-05 14:56:43 +07:00,
+    // fractional seconds, a space instead of "T".
+    let norm = s.replacen(' ', "T", 1);
+    for fmt in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M:%S%.f%:z",
+        "%Y-%m-%dT%H:%M%z",
+        "%Y-%m-%dT%H:%M%:z",
+        "%Y-%m-%dT%H:%M:%S%.fT%z",
+        "%Y-%m-%dT%H:%M:%S%.fT%:z",
+    ] {
+        if let Ok(dt) = DateTime::parse_from_str(&norm, fmt) {
+            return Some(found(dt, Precision::Second));
+        }
+    }
+    let trimmed = norm
+        .trim_end_matches('Z')
+        .trim_end_matches("UTC")
+        .trim_end_matches('T');
+    for (fmt, precision) in [
+        ("%Y-%m-%dT%H:%M:%S%.f", Precision::Second),
+        ("%Y-%m-%dT%H:%M", Precision::Minute),
+        ("%Y/%m/%dT%H:%M:%S", Precision::Second),
+    ] {
+        if let Ok(naive) = NaiveDateTime::parse_from_str(trimmed, fmt) {
+            // A trailing Z means UTC; otherwise the page's zone.
+            let dt = if norm.ends_with('Z') || norm.ends_with("UTC") {
+                Some(chrono::Utc.from_utc_datetime(&naive).fixed_offset())
+            } else {
+                localize(naive, ctx)
+            };
+            if let Some(dt) = dt {
+                return Some(found(dt, precision));
+            }
+        }
+    }
+    let date_part = s.get(..10).unwrap_or(s);
+    for fmt in ["%Y-%m-%d", "%Y/%m/%d", "%Y%m%d"] {
+        if let Ok(d) = NaiveDate::parse_from_str(date_part, fmt) {
+            if let Some(dt) = d.and_hms_opt(0, 0, 0).and_then(|n| localize(n, ctx)) {
+                return Some(found(dt, Precision::Day));
+            }
+        }
+    }
+    if s.len() == 8 {
+        if let Ok(d) = NaiveDate::parse_from_str(s, "%Y%m%d") {
+            if let Some(dt) = d.and_hms_opt(0, 0, 0).and_then(|n| localize(n, ctx)) {
+                return Some(found(dt, Precision::Day));
+            }
+        }
+    }
+    dates
+        .parse_line(s, ctx)
+        .or_else(|| dates.find_first(s, ctx))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ctx() -> DateContext {
+        DateContext {
+            reference: DateTime::parse_from_rfc3339("2025-12-31T00:00:00Z")
+                .map(|t| t.with_timezone(&chrono::Utc))
+                .unwrap_or_default(),
+            timezone: chrono_tz::Asia::Jakarta,
+            order: DateOrder::Dmy,
+        }
+    }
+
+    #[test]
+    fn machine_dates() {
+        let mut p = DateParser::new(Lexicon::builtin());
+        let c = ctx();
+        let t = |s: &str, p: &mut DateParser<'_>| {
+            parse_machine_date(s, p, &c).map(|d| crate::event::rfc3339(&d.datetime))
+        };
+        assert_eq!(
+            t("2015-11-05T14:56:43+0700", &mut p).as_deref(),
+            Some("2015-11-05T14:56:43+07:00")
+        );
+        assert_eq!(
+            t("2015-11-05 14:56:43", &mut p).as_deref(),
+            Some("2015-11-05T14:56:43+07:00")
+        );
+        assert_eq!(
+            t("2015-11-05T07:56:43.000Z", &mut p).as_deref(),
+            Some("2015-11-05T07:56:43+00:00")
+        );
+        assert_eq!(
+            t("Thu, 05 Nov 2015 14:56:43 +0700", &mut p).as_deref(),
+            Some("2015-11-05T14:56:43+07:00")
+        );
+        assert_eq!(
+            t("2015-11-05", &mut p).as_deref(),
+            Some("2015-11-05T00:00:00+07:00")
+        );
+        assert_eq!(
+            t("Selasa, 23 Februari 2016 | 14:54 WIB", &mut p).as_deref(),
+            Some("2016-02-23T14:54:00+07:00")
+        );
+        assert_eq!(t("garbage", &mut p), None);
+    }
+
+    #[test]
+    fn url_dates() {
+        let c = ctx();
+        let d = url_date("https://a.id/read/2016/02/23/145448826/x", &c).map(|p| p.value);
+        assert_eq!(d.as_deref(), Some("2016-02-23T00:00:00+07:00"));
+        assert_eq!(url_date("https://a.id/berita/527615/x", &c), None);
+    }
+}

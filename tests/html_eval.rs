@@ -1,0 +1,54 @@
+//! Quality floors of the HTML parser on the public benchmarks in
+//! ../shared/corpora, measured with each benchmark's own metric (see
+//! `warta eval html`). A change that loses more than 0.005 of AEB body F1, or
+//! drops the date or title rates below their landed figures, fails here.
+//!
+//! Landed figures (release build, `warta eval html`): AEB F1 0.969, htmldate
+//! day-level accuracy 0.870, Fundus title 0.813 and date 0.972.
+
+mod common;
+
+use warta::eval_html;
+
+const AEB_F1_LANDED: f64 = 0.969;
+const HTMLDATE_ACCURACY_FLOOR: f64 = 0.865;
+const FUNDUS_DATE_FLOOR: f64 = 0.965;
+const FUNDUS_TITLE_FLOOR: f64 = 0.805;
+
+fn corpora() -> std::path::PathBuf {
+    common::shared().join("corpora")
+}
+
+#[test]
+fn aeb_body_f1_holds() {
+    let r = eval_html::aeb(&corpora().join("scrapinghub-aeb"), &["trafilatura"]).unwrap();
+    assert_eq!(r.pages, 181);
+    assert!(
+        r.f1 >= AEB_F1_LANDED - 0.005,
+        "AEB F1 {:.4} fell below {:.3} - 0.005\n{r}",
+        r.f1,
+        AEB_F1_LANDED
+    );
+    // The metric itself: trafilatura's stored output scores its published 0.958 ± 0.002.
+    let (_, _, _, f1) = r.peers[0];
+    assert!(
+        (f1 - 0.958).abs() < 0.003,
+        "metric drifted: trafilatura {f1}"
+    );
+}
+
+#[test]
+fn htmldate_accuracy_holds() {
+    let r = eval_html::htmldate(&corpora().join("htmldate-eval")).unwrap();
+    assert!(r.pages >= 990, "{r}");
+    assert!(r.accuracy() >= HTMLDATE_ACCURACY_FLOOR, "{r}");
+}
+
+#[test]
+fn fundus_titles_and_dates_hold() {
+    let r = eval_html::fundus(&corpora().join("fundus-parser-fixtures")).unwrap();
+    assert!(r.pages >= 250, "{r}");
+    let rate = |n: usize| n as f64 / r.pages as f64;
+    assert!(rate(r.date_match) >= FUNDUS_DATE_FLOOR, "{r}");
+    assert!(rate(r.title_match) >= FUNDUS_TITLE_FLOOR, "{r}");
+}
