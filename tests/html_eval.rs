@@ -4,14 +4,14 @@
 //! drops the date or title rates below their landed figures, fails here.
 //!
 //! Landed figures (release build, `warta eval html`): AEB F1 0.969, htmldate
-//! day-level accuracy 0.870, Fundus title 0.813 and date 0.972.
+//! day-level accuracy 0.873, Fundus title 0.813 and date 0.972.
 
 mod common;
 
 use warta::eval_html;
 
 const AEB_F1_LANDED: f64 = 0.969;
-const HTMLDATE_ACCURACY_FLOOR: f64 = 0.865;
+const HTMLDATE_ACCURACY_FLOOR: f64 = 0.868;
 const FUNDUS_DATE_FLOOR: f64 = 0.965;
 const FUNDUS_TITLE_FLOOR: f64 = 0.805;
 

@@ -42,7 +42,7 @@ pub struct Meta {
     webpage_dates: Vec<String>,
 }
 
-const ARTICLE_TYPES: [&str; 12] = [
+const ARTICLE_TYPES: [&str; 14] = [
     "newsarticle",
     "article",
     "blogposting",
@@ -55,6 +55,8 @@ const ARTICLE_TYPES: [&str; 12] = [
     "techarticle",
     "report",
     "socialmediaposting",
+    "discussionforumposting",
+    "scholarlyarticle",
 ];
 
 /// `<meta name|property|itemprop>` keys for the publication date.
@@ -125,10 +127,7 @@ pub fn read(dom: &Dom) -> Meta {
             Tag::Html if m.language.is_none() => {
                 let lang = dom.attr(i, AttrName::Lang);
                 m.language = lang.and_then(primary_subtag);
-                m.region = lang.and_then(|l| {
-                    let r = l.trim().split(['-', '_']).nth(1)?.to_ascii_lowercase();
-                    (r.len() == 2).then_some(r)
-                });
+                m.region = lang.and_then(region_subtag);
             }
             Tag::Meta => {
                 if let Some(cs) = dom.attr(i, AttrName::Charset) {
@@ -169,6 +168,9 @@ pub fn read(dom: &Dom) -> Meta {
                     "og:type" => m.is_article |= content.eq_ignore_ascii_case("article"),
                     "og:locale" => {
                         m.language = m.language.take().or_else(|| primary_subtag(content));
+                        if m.region.is_none() {
+                            m.region = region_subtag(content);
+                        }
                     }
                     // article:author is often a profile URL.
                     "author" | "article:author" | "dc.creator" | "parsely-author"
@@ -265,6 +267,12 @@ fn in_list_or_aside(dom: &Dom, mut i: usize) -> bool {
         i = dom.parent(i);
     }
     false
+}
+
+/// `en-GB`, `en_US` → the region, lowercase.
+fn region_subtag(l: &str) -> Option<String> {
+    let r = l.trim().split(['-', '_']).nth(1)?.to_ascii_lowercase();
+    (r.len() == 2 && r.bytes().all(|b| b.is_ascii_lowercase())).then_some(r)
 }
 
 fn primary_subtag(s: &str) -> Option<String> {

@@ -85,9 +85,13 @@ pub fn parse(
     let lang_data = language.as_deref().and_then(|c| lex.language(c));
     let ctx = DateContext {
         reference: page.fetched_at,
+        // The page's region (`en-US`, `og:locale` en_GB), then its country
+        // domain, name the zone before the language's default does.
         timezone: hints
             .timezone
             .or(page.timezone)
+            .or(meta.region.as_deref().and_then(region_zone))
+            .or_else(|| country_zone(&page.url))
             .or(lang_data.map(|l| l.default_timezone))
             .unwrap_or(chrono_tz::UTC),
         // English outside the US writes day first (en-GB, en-AU, en-IN, …).
@@ -100,6 +104,11 @@ pub fn parse(
             (None, _) => DateOrder::Dmy,
         },
     };
+    // The zone was configured or is the language's own (not guessed from a
+    // region or a domain).
+    let zone_stated = hints.timezone.is_some()
+        || page.timezone.is_some()
+        || lang_data.is_some_and(|l| l.default_timezone == ctx.timezone);
     let base = url::Url::parse(&page.url).ok();
 
     let mut removed = Removed::default();
@@ -165,15 +174,45 @@ pub fn parse(
         dom::push_collapsed(&mut s, &t);
         strip_site_name(s.trim_end(), &page.site)
     });
+    // No heading shows the stated title, but a plain block shows it under a
+    // rubric ("In Picture: …"): that block is the headline readers saw.
+    let title = match title {
+        Some(t) if title_source != Some(FieldSource::Text) => {
+            let tn = crate::text::normalize(&t);
+            let rubric = analysis.blocks.iter().find_map(|b| {
+                if b.link_chars > 0 || b.chars as usize > t.len() + 40 || tn.len() < 10 {
+                    return None;
+                }
+                let (head, tail) = b.text.trim().split_once(": ")?;
+                // A short label set tight against its colon ("Share this
+                // Story : …" is a widget, a three-word kicker is a sub-head).
+                let words = head.split_whitespace().count();
+                let tight = !head.ends_with(char::is_whitespace);
+                ((1..=2).contains(&words) && tight && crate::text::normalize(tail) == tn)
+                    .then(|| b.text.trim().to_string())
+            });
+            Some(rubric.unwrap_or(t))
+        }
+        t => t,
+    };
     // The heading that shows the title anchors the search for a visible date.
     let title_block = title.as_deref().and_then(|t| {
         let tn = crate::text::normalize(t);
-        analysis.blocks.iter().position(|b| {
-            b.tag.is_heading() && b.chars >= 10 && {
-                let bn = crate::text::normalize(&b.text);
-                tn.contains(&bn) || bn.contains(&tn)
-            }
-        })
+        analysis
+            .blocks
+            .iter()
+            .position(|b| {
+                b.tag.is_heading() && b.chars >= 10 && {
+                    let bn = crate::text::normalize(&b.text);
+                    tn.contains(&bn) || bn.contains(&tn)
+                }
+            })
+            // A title set in a styled <div>, outside any link.
+            .or_else(|| {
+                analysis.blocks.iter().position(|b| {
+                    b.chars >= 10 && b.link_chars == 0 && crate::text::normalize(&b.text) == tn
+                })
+            })
     });
 
     // Paragraphs.
@@ -243,7 +282,11 @@ pub fn parse(
                 .flatten();
             match local {
                 Some((o, of)) => published_from(o, &of.value, f.source),
-                None => published_from(&in_page_zone(d, &ctx), &f.value, f.source),
+                None => published_from(
+                    &in_page_zone(d, &ctx, zone_stated, url_day.as_deref()),
+                    &f.value,
+                    f.source,
+                ),
             }
         })
         .or_else(|| {
@@ -351,16 +394,96 @@ fn strip_site_name(title: &str, site: &str) -> String {
     title.to_string()
 }
 
+/// The main zone of a country (ISO 3166 code), for the countries whose
+/// publishers mostly write in one zone or whose readers' day is the capital's.
+fn region_zone(r: &str) -> Option<chrono_tz::Tz> {
+    use chrono_tz::{America, Asia, Australia, Europe, Pacific};
+    Some(match r {
+        "us" => America::New_York,
+        "ca" => America::Toronto,
+        "mx" => America::Mexico_City,
+        "br" => America::Sao_Paulo,
+        "ar" => America::Argentina::Buenos_Aires,
+        "co" => America::Bogota,
+        "cl" => America::Santiago,
+        "pe" => America::Lima,
+        "gb" | "uk" => Europe::London,
+        "ie" => Europe::Dublin,
+        "pt" => Europe::Lisbon,
+        "es" => Europe::Madrid,
+        "fr" => Europe::Paris,
+        "be" => Europe::Brussels,
+        "nl" => Europe::Amsterdam,
+        "lu" => Europe::Luxembourg,
+        "de" => Europe::Berlin,
+        "at" => Europe::Vienna,
+        "ch" => Europe::Zurich,
+        "it" => Europe::Rome,
+        "dk" => Europe::Copenhagen,
+        "no" => Europe::Oslo,
+        "se" => Europe::Stockholm,
+        "fi" => Europe::Helsinki,
+        "pl" => Europe::Warsaw,
+        "cz" => Europe::Prague,
+        "gr" => Europe::Athens,
+        "tr" => Europe::Istanbul,
+        "ua" => Europe::Kyiv,
+        "ru" => Europe::Moscow,
+        "il" => Asia::Jerusalem,
+        "in" => Asia::Kolkata,
+        "id" => Asia::Jakarta,
+        "my" => Asia::Kuala_Lumpur,
+        "sg" => Asia::Singapore,
+        "ph" => Asia::Manila,
+        "cn" => Asia::Shanghai,
+        "tw" => Asia::Taipei,
+        "hk" => Asia::Hong_Kong,
+        "jp" => Asia::Tokyo,
+        "kr" => Asia::Seoul,
+        "vn" => Asia::Ho_Chi_Minh,
+        "th" => Asia::Bangkok,
+        "au" => Australia::Sydney,
+        "nz" => Pacific::Auckland,
+        "za" => chrono_tz::Africa::Johannesburg,
+        "ng" => chrono_tz::Africa::Lagos,
+        "ke" => chrono_tz::Africa::Nairobi,
+        "eg" => chrono_tz::Africa::Cairo,
+        _ => return None,
+    })
+}
+
+/// The zone of the page's country-code domain (`.it`, `.co.uk`, `.com.au`).
+fn country_zone(url: &str) -> Option<chrono_tz::Tz> {
+    let u = url::Url::parse(url).ok()?;
+    let host = u.host_str()?;
+    let tld = host.rsplit('.').next()?.to_ascii_lowercase();
+    region_zone(&tld)
+}
+
 fn agrees_day(p: &Published, day: Option<&str>) -> bool {
     day.is_some_and(|d| p.value.get(..10) == Some(d))
 }
 
 /// A UTC stamp shown in the page's own zone (same instant): "09:10 WIB" is what
 /// readers of an Indonesian page saw, and its calendar day is the page's.
-fn in_page_zone(d: &FoundDate, ctx: &DateContext) -> FoundDate {
+///
+/// A zone only inferred from the page's region or domain moves the calendar
+/// day only when the URL's date confirms it: many publishers write their UTC
+/// stamp's day as the publication day.
+fn in_page_zone(
+    d: &FoundDate,
+    ctx: &DateContext,
+    stated: bool,
+    url_day: Option<&str>,
+) -> FoundDate {
     let mut d = d.clone();
     if d.datetime.offset().local_minus_utc() == 0 && ctx.timezone != chrono_tz::UTC {
-        d.datetime = d.datetime.with_timezone(&ctx.timezone).fixed_offset();
+        let local = d.datetime.with_timezone(&ctx.timezone).fixed_offset();
+        let day =
+            |t: &DateTime<FixedOffset>| crate::event::rfc3339(t).get(..10).map(str::to_string);
+        if stated || day(&local) == day(&d.datetime) || day(&local).as_deref() == url_day {
+            d.datetime = local;
+        }
     }
     d
 }
@@ -402,7 +525,10 @@ fn text_date(
     // After the title first (the dateline), then just before it (a kicker);
     // a date with a time of day beats a bare day (often today's date in the
     // masthead) within the window.
-    let window = (anchor..a.blocks.len().min(anchor + 60)).chain(anchor.saturating_sub(15)..anchor);
+    // Before the title, the nearest block first (a masthead's "now" sits
+    // further up).
+    let window =
+        (anchor..a.blocks.len().min(anchor + 60)).chain((anchor.saturating_sub(15)..anchor).rev());
     let mut day_only: Option<Published> = None;
     for bi in window {
         let b = &a.blocks[bi];
@@ -444,22 +570,44 @@ fn text_date(
 /// `/2016/02/23/`, `/2016-02-23/` or `/20160223` in the URL path.
 fn url_date(url: &str, ctx: &DateContext) -> Option<Published> {
     let path = url::Url::parse(url).ok()?.path().to_string();
-    let digits: Vec<(usize, &str)> = path.match_indices(|c: char| c.is_ascii_digit()).collect();
-    let _ = digits;
-    let parts: Vec<&str> = path.split(['/', '-', '_', '.']).collect();
-    for w in parts.windows(3) {
-        if let (Ok(y), Ok(m), Ok(d)) = (
-            w[0].parse::<i32>(),
-            w[1].parse::<u32>(),
-            w[2].parse::<u32>(),
-        ) {
-            if w[0].len() == 4 && (1995..=2100).contains(&y) && w[1].len() <= 2 && w[2].len() <= 2 {
+    // Each token with the separator that follows it ('\0' at the end).
+    let mut toks: Vec<(&str, char)> = Vec::new();
+    let mut start = 0;
+    for (i, c) in path.char_indices() {
+        if matches!(c, '/' | '-' | '_' | '.') {
+            toks.push((&path[start..i], c));
+            start = i + 1;
+        }
+    }
+    toks.push((&path[start..], '\0'));
+    let num = |t: &str, max_len: usize| {
+        (!t.is_empty() && t.len() <= max_len && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse::<u32>().ok())
+            .flatten()
+    };
+    for w in toks.windows(3) {
+        let ((a, s1), (b, s2), (c, s3)) = (w[0], w[1], w[2]);
+        // One separator between the parts; the day ends its segment
+        // ("/2023/10/3-fragen" is a month and a slug).
+        if s1 != s2 || !(s3 == s2 || s3 == '/' || s3 == '.' || s3 == '\0') {
+            continue;
+        }
+        let ymd = (a.len() == 4)
+            .then(|| Some((num(a, 4)? as i32, num(b, 2)?, num(c, 2)?)))
+            .flatten();
+        // "/29-10-2021": day, month, year.
+        let dmy = (c.len() == 4 && s1 == '-')
+            .then(|| Some((num(c, 4)? as i32, num(b, 2)?, num(a, 2)?)))
+            .flatten();
+        if let Some((y, m, d)) = ymd.or(dmy) {
+            if (1995..=2100).contains(&y) {
                 if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
                     return day_published(date, ctx, &path);
                 }
             }
         }
     }
+    let parts: Vec<&str> = toks.iter().map(|t| t.0).collect();
     for p in &parts {
         // Exactly eight digits: a 14-digit web-archive stamp is a capture time.
         if p.len() == 8 && p.bytes().all(|b| b.is_ascii_digit()) {
@@ -652,5 +800,8 @@ mod tests {
         let d = url_date("https://a.id/read/2016/02/23/145448826/x", &c).map(|p| p.value);
         assert_eq!(d.as_deref(), Some("2016-02-23T00:00:00+07:00"));
         assert_eq!(url_date("https://a.id/berita/527615/x", &c), None);
+        assert_eq!(url_date("https://a.de/2023/10/3-fragen-an-x/", &c), None);
+        let d = url_date("https://a.de/meldungen/29-10-2021", &c).map(|p| p.value);
+        assert_eq!(d.as_deref(), Some("2021-10-29T00:00:00+07:00"));
     }
 }
