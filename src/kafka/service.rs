@@ -6,12 +6,17 @@
 //! 1. parse and fingerprint on `workers.threads` threads (contiguous chunks, so
 //!    the order within every partition is kept), off the async runtime;
 //! 2. dedup verdicts, sequentially, staged in the [`Deduper`];
-//! 3. produce every output, then commit: in exactly-once mode the outputs and the
-//!    input offsets go in one transaction; in at-least-once mode the offsets are
-//!    committed after every output is acknowledged;
+//! 3. produce every output and the batch's dedup state changes (to
+//!    `topics.state`, see [`super::state`]), then commit: in exactly-once mode
+//!    the outputs, the state changes and the input offsets go in one
+//!    transaction; in at-least-once mode the offsets are committed after every
+//!    record is acknowledged;
 //! 4. on success the dedup state is committed; on failure the transaction is
 //!    aborted, the dedup state rolled back, and the consumer rewound to the
 //!    batch's first offsets, so the batch is consumed and processed again.
+//!
+//! Before it subscribes, the service restores the dedup state from
+//! `topics.state` (readiness stays false until then).
 //!
 //! In-flight work is one batch: the consumer is not polled while a batch is
 //! processed, and a batch is bounded by `kafka.transaction_timeout_ms`, which
@@ -39,6 +44,7 @@ use tokio::time::Instant;
 
 use super::errors::{classify, ErrorClass};
 use super::records::{to_kafka, InputRef, OutRecord};
+use super::state::{StateRecord, HEADER_INSTANCE};
 use crate::config::{Delivery, Settings};
 use crate::event::SourceRef;
 use crate::http::Health;
@@ -274,7 +280,18 @@ pub async fn run<F>(
 where
     F: Future<Output = ()>,
 {
-    let deduper = Deduper::new(settings.clone())?;
+    let mut deduper = Deduper::new(settings.clone())?;
+    // The producer first: in exactly-once mode its init_transactions fences
+    // this instance's previous incarnation and aborts its open transaction, so
+    // a read_committed restore is not held up behind it.
+    let producer = tokio::task::block_in_place(|| make_producer(&settings))?;
+    let instance = instance_id();
+    if settings.dedup.changelog && settings.dedup.enabled {
+        deduper.enable_changelog(instance.clone());
+        health.set_loading("dedup state: looking for the changelog topic");
+        super::state::ensure_topic(&settings).await?;
+        tokio::task::block_in_place(|| super::state::restore(&settings, &health, &mut deduper))?;
+    }
     health.set_loaded();
     let consumer: WartaConsumer = consumer_config(&settings)
         .create_with_context(WartaContext {
@@ -286,9 +303,9 @@ where
     consumer
         .subscribe(&topics)
         .map_err(kafka("subscribing to the input topics"))?;
-    let producer = tokio::task::block_in_place(|| make_producer(&settings))?;
     let mut svc = Service {
         deduper,
+        instance,
         settings: settings.clone(),
         consumer: Arc::new(consumer),
         producer,
@@ -376,6 +393,8 @@ struct Service {
     consumer: Arc<WartaConsumer>,
     producer: FutureProducer,
     deduper: Deduper,
+    /// This instance's name, on every changelog record it writes.
+    instance: String,
     stats: RunStats,
     backoff: Duration,
     /// After a batch the broker refused, batches of one input, to find the
@@ -480,9 +499,13 @@ impl Service {
             };
             outs.extend(to_kafka(&settings, &input, &processed.records));
         }
-        match self.produce_and_commit(&batch, &outs).await {
+        // The batch's dedup state changes go in the same transaction as its
+        // outputs and offsets, so an aborted batch leaves no state behind.
+        let state = super::state::records(&self.deduper.changes());
+        match self.produce_and_commit(&batch, &outs, &state).await {
             Ok(()) => {
                 self.deduper.commit();
+                metrics::state_records_written(state.len());
                 tally.committed(Utc::now());
                 let a = self.deduper.article_stats();
                 let (_, headlines_evicted) = self.deduper.headline_removed_totals();
@@ -549,6 +572,7 @@ impl Service {
         &self,
         batch: &[OwnedMessage],
         outs: &[OutRecord],
+        state: &[StateRecord],
     ) -> Result<(), (&'static str, KafkaError)> {
         let k = &self.settings.kafka;
         let eos = k.delivery == Delivery::ExactlyOnce;
@@ -572,23 +596,21 @@ impl Service {
             if let Some(key) = &o.key {
                 record = record.key(key);
             }
-            loop {
-                match self.producer.send_result(record) {
-                    Ok(delivery) => {
-                        deliveries.push(delivery);
-                        break;
-                    }
-                    Err((
-                        KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull),
-                        r,
-                    )) => {
-                        // The local queue is full: let deliveries drain, then retry.
-                        record = r;
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                    }
-                    Err((e, _)) => return Err(("producing", e)),
-                }
+            deliveries.push(self.send(record).await?);
+        }
+        for r in state {
+            let headers = OwnedHeaders::new_with_capacity(1).insert(Header {
+                key: HEADER_INSTANCE,
+                value: Some(self.instance.as_bytes()),
+            });
+            let mut record: FutureRecord<'_, Vec<u8>, Vec<u8>> =
+                FutureRecord::to(&self.settings.topics.state)
+                    .key(&r.key)
+                    .headers(headers);
+            if let Some(v) = &r.value {
+                record = record.payload(v);
             }
+            deliveries.push(self.send(record).await?);
         }
         for d in deliveries {
             match d.await {
@@ -620,6 +642,27 @@ impl Service {
                     .commit(&offsets, CommitMode::Sync)
                     .map_err(|e| ("committing offsets", e))
             })
+        }
+    }
+
+    /// Enqueues one record, waiting while the local queue is full.
+    async fn send<'a>(
+        &self,
+        mut record: FutureRecord<'a, Vec<u8>, Vec<u8>>,
+    ) -> Result<rdkafka::producer::DeliveryFuture, (&'static str, KafkaError)> {
+        loop {
+            match self.producer.send_result(record) {
+                Ok(delivery) => return Ok(delivery),
+                Err((
+                    KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull),
+                    r,
+                )) => {
+                    // The local queue is full: let deliveries drain, then retry.
+                    record = r;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err((e, _)) => return Err(("producing", e)),
+            }
         }
     }
 
