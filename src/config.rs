@@ -61,6 +61,7 @@ pub struct RawDedup {
     pub duplicates: String,
     pub changelog: bool,
     pub changelog_partitions: u32,
+    pub follow_changelog: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -149,6 +150,9 @@ pub struct DedupSettings {
     pub changelog: bool,
     /// Partitions of `topics.state` when warta creates it.
     pub changelog_partitions: i32,
+    /// Whether a running instance applies the changes other instances write
+    /// to the changelog (one logical index across instances).
+    pub follow_changelog: bool,
 }
 
 /// Delivery guarantee of `warta run`.
@@ -411,6 +415,7 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
         duplicates,
         changelog: d.changelog,
         changelog_partitions: d.changelog_partitions.clamp(1, 10_000) as i32,
+        follow_changelog: d.follow_changelog,
     };
     let k = &raw.kafka;
     let delivery = match k.delivery.as_str() {

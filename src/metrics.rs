@@ -50,6 +50,8 @@ pub const STATE_RESTORE_RECORDS: &str = "warta_state_restore_records_total";
 pub const STATE_RESTORE_REMAINING: &str = "warta_state_restore_remaining_records";
 pub const STATE_RECORDS_INVALID: &str = "warta_state_records_invalid_total";
 pub const STATE_RECORDS_WRITTEN: &str = "warta_state_records_written_total";
+pub const STATE_REMOTE_APPLIED: &str = "warta_state_remote_changes_applied_total";
+pub const STATE_FOLLOW_LAG: &str = "warta_state_follow_lag_seconds";
 
 /// Histogram buckets for per-page CPU work: 10 µs to 1 s.
 pub const STAGE_BUCKETS: &[f64] = &[
@@ -195,6 +197,14 @@ pub fn register(input_topics: &[String]) {
         STATE_RECORDS_WRITTEN,
         "Dedup changelog records (entries, watermarks, tombstones) committed."
     );
+    describe_counter!(
+        STATE_REMOTE_APPLIED,
+        "Dedup state changes committed by other instances and applied here."
+    );
+    describe_histogram!(
+        STATE_FOLLOW_LAG,
+        "Consistency window: another instance's produce of a dedup state change to this instance applying it before its next decision."
+    );
 
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     for topic in input_topics {
@@ -234,6 +244,7 @@ pub fn register(input_topics: &[String]) {
     gauge!(STATE_RESTORE_REMAINING).set(0.0);
     counter!(STATE_RECORDS_INVALID).absolute(0);
     counter!(STATE_RECORDS_WRITTEN).absolute(0);
+    counter!(STATE_REMOTE_APPLIED).absolute(0);
     for code in COMMON_PRODUCE_ERRORS {
         counter!(PRODUCE_ERRORS, "code" => error_code(code)).absolute(0);
     }
@@ -322,6 +333,14 @@ pub fn state_records_invalid(n: u64) {
 /// Changelog records of a committed batch.
 pub fn state_records_written(n: usize) {
     counter!(STATE_RECORDS_WRITTEN).increment(n as u64);
+}
+
+pub fn state_remote_applied(n: u64) {
+    counter!(STATE_REMOTE_APPLIED).increment(n);
+}
+
+pub fn state_follow_lag(secs: f64) {
+    histogram!(STATE_FOLLOW_LAG).record(secs);
 }
 
 /// Dedup index size, after a commit.

@@ -302,6 +302,28 @@ impl Deduper {
         r
     }
 
+    /// Applies a change another instance committed (following the shared
+    /// changelog), between batches. Entries are added as the newest for their
+    /// key; tombstones and watermarks are not applied: this instance expires
+    /// entries by its own event time, and cannot remove one slot from its ring.
+    /// Returns whether the change was applied.
+    pub fn apply_remote(&mut self, change: &Change) -> bool {
+        if !self.settings.dedup.enabled {
+            return false;
+        }
+        match change {
+            Change::Article(a) => {
+                self.articles.restore(a);
+                true
+            }
+            Change::Headline(h) => {
+                self.headlines.restore(h);
+                true
+            }
+            Change::Watermark { .. } | Change::Delete(_) => false,
+        }
+    }
+
     /// Makes the decisions since the last commit permanent, then expires what
     /// the event-time watermark has passed.
     pub fn commit(&mut self) {

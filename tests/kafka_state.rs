@@ -222,7 +222,8 @@ async fn restore_reports_progress_and_keeps_readiness_false() {
     let restored = tokio::task::block_in_place(|| {
         warta::kafka::state::restore(&settings, &health, &mut deduper)
     })
-    .expect("restore");
+    .expect("restore")
+    .restored;
     assert_eq!(restored.articles, 2, "{restored:?}");
     assert!(restored.headlines > 1, "{restored:?}");
     // The service marks the state loaded only after the restore returns; until
@@ -245,4 +246,109 @@ async fn restore_reports_progress_and_keeps_readiness_false() {
         counts[0] > restored.articles + restored.headlines,
         "{progress}"
     );
+}
+
+/// Two instances with their own inputs and one changelog: B flags a copy of a
+/// page only A processed, once A's change has reached B (the consistency
+/// window). Separate input topics make which instance sees which page
+/// deterministic; in one consumer group the partition assignment decides it.
+async fn two_instances(follow: bool) -> RunStats {
+    let mock = mock();
+    let brokers = mock.bootstrap_servers();
+    mock.create_topic("raw-a", 1, 1).unwrap();
+    mock.create_topic("raw-b", 1, 1).unwrap();
+    let follow = if follow { "true" } else { "false" };
+    let instance = |input: &'static str, group: &'static str| {
+        settings(
+            &brokers,
+            group,
+            &[
+                ("WARTA__TOPICS__INPUT", input),
+                ("WARTA__KAFKA__DELIVERY", "at-least-once"),
+                ("WARTA__DEDUP__FOLLOW_CHANGELOG", follow),
+            ],
+        )
+    };
+    let (stop_a, a) = start(instance("raw-a", "g-two-a")).await;
+    let (stop_b, b) = start(instance("raw-b", "g-two-b")).await;
+    // Both restored (an empty changelog) and subscribed.
+    tokio::time::sleep(Duration::from_secs(3)).await;
+
+    let lines: Vec<String> = std::fs::read_to_string(common::root().join("examples/pages.jsonl"))
+        .unwrap()
+        .lines()
+        .map(String::from)
+        .collect();
+    let send = |topic: &'static str, line: String| {
+        let brokers = brokers.clone();
+        async move {
+            use rdkafka::producer::{FutureProducer, FutureRecord};
+            let p: FutureProducer = rdkafka::ClientConfig::new()
+                .set("bootstrap.servers", &brokers)
+                .create()
+                .unwrap();
+            p.send(
+                FutureRecord::<(), _>::to(topic).payload(&line),
+                Duration::from_secs(10),
+            )
+            .await
+            .expect("produce");
+        }
+    };
+    send("raw-a", lines[0].clone()).await; // the seed, to A
+    let b2 = brokers.clone();
+    tokio::task::spawn_blocking(move || {
+        read_topics(
+            &b2,
+            &["clean-articles".to_string()],
+            &BTreeMap::from([("clean-articles".to_string(), 1)]),
+            Duration::from_secs(60),
+        )
+    })
+    .await
+    .unwrap();
+    // A's batch is committed; give its change the window to reach B.
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    send("raw-b", lines[2].clone()).await; // the copy, to B
+    let b2 = brokers.clone();
+    let want = if follow == "true" {
+        ("page-duplicates", 1)
+    } else {
+        ("clean-articles", 2)
+    };
+    tokio::task::spawn_blocking(move || {
+        read_topics(
+            &b2,
+            &OUTPUTS.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
+            &BTreeMap::from([(want.0.to_string(), want.1)]),
+            Duration::from_secs(60),
+        )
+    })
+    .await
+    .unwrap();
+    let _ = stop_a.send(());
+    let _ = stop_b.send(());
+    let a = a.await.unwrap();
+    assert_eq!(a.summary.new, 1, "A: {a:?}");
+    b.await.unwrap()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_instance_finds_copies_of_what_another_instance_processed() {
+    let b = two_instances(true).await;
+    assert_eq!(b.summary.duplicates, 1, "B: {b:?}");
+    assert!(b.remote_changes_applied > 0, "B: {b:?}");
+    // The consistency window observed on the mock: A's produce → applied by B.
+    eprintln!(
+        "consistency window (max over applied changes): {} ms",
+        b.follow_lag_max_ms
+    );
+    assert!(b.follow_lag_max_ms < 2_000, "B: {b:?}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn without_following_each_instance_sees_only_its_own_pages() {
+    let b = two_instances(false).await;
+    assert_eq!((b.summary.new, b.summary.duplicates), (1, 0), "B: {b:?}");
+    assert_eq!(b.remote_changes_applied, 0);
 }

@@ -61,6 +61,11 @@ pub struct RunStats {
     pub batches_aborted: u64,
     pub producers_recreated: u64,
     pub retriable_errors: u64,
+    /// Changes other instances committed, applied from the shared changelog.
+    pub remote_changes_applied: u64,
+    /// Longest consistency window observed: another instance's produce of a
+    /// change → this instance applying it before a decision, in ms.
+    pub follow_lag_max_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -286,11 +291,37 @@ where
     // a read_committed restore is not held up behind it.
     let producer = tokio::task::block_in_place(|| make_producer(&settings))?;
     let instance = instance_id();
+    // This incarnation's name on its changelog records: the follower skips
+    // them, and only them (a previous incarnation's records were restored).
+    let incarnation = format!(
+        "{instance}/{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    );
+    let mut follower = None;
     if settings.dedup.changelog && settings.dedup.enabled {
         deduper.enable_changelog(instance.clone());
         health.set_loading("dedup state: looking for the changelog topic");
         super::state::ensure_topic(&settings).await?;
-        tokio::task::block_in_place(|| super::state::restore(&settings, &health, &mut deduper))?;
+        let restore = tokio::task::block_in_place(|| {
+            super::state::restore(&settings, &health, &mut deduper)
+        })?;
+        if settings.dedup.follow_changelog {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let handle = super::state::follow(
+                &settings,
+                &restore.next_offsets,
+                incarnation.clone(),
+                tx,
+                stop.clone(),
+            )?;
+            follower = Some(Follower {
+                rx,
+                stop,
+                handle: Some(handle),
+            });
+        }
     }
     health.set_loaded();
     let consumer: WartaConsumer = consumer_config(&settings)
@@ -305,7 +336,8 @@ where
         .map_err(kafka("subscribing to the input topics"))?;
     let mut svc = Service {
         deduper,
-        instance,
+        instance: incarnation,
+        follower,
         settings: settings.clone(),
         consumer: Arc::new(consumer),
         producer,
@@ -339,7 +371,9 @@ where
         tokio::select! {
             biased;
             _ = &mut shutdown => break,
-            _ = heartbeat.tick() => {}
+            // Idle or not, other instances' changes are applied at least once
+            // a second, so the channel from the follower stays short.
+            _ = heartbeat.tick() => svc.apply_followed(),
             _ = timer => {
                 svc.flush(std::mem::take(&mut batch)).await?;
                 deadline = None;
@@ -393,8 +427,10 @@ struct Service {
     consumer: Arc<WartaConsumer>,
     producer: FutureProducer,
     deduper: Deduper,
-    /// This instance's name, on every changelog record it writes.
+    /// This incarnation's name, on every changelog record it writes.
     instance: String,
+    /// Follows the other instances' changelog records (the global table).
+    follower: Option<Follower>,
     stats: RunStats,
     backoff: Duration,
     /// After a batch the broker refused, batches of one input, to find the
@@ -405,6 +441,22 @@ struct Service {
     /// An input whose outputs failed alone [`POISON_AFTER`] times: it becomes a
     /// dead letter (`output_rejected`) so its partition can move on.
     poison: Option<(String, i32, i64)>,
+}
+
+/// The changelog follower thread and the channel it feeds.
+struct Follower {
+    rx: tokio::sync::mpsc::UnboundedReceiver<super::state::Followed>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 /// Failures of a one-input batch before its input is dead-lettered.
@@ -466,9 +518,38 @@ impl Service {
         result
     }
 
+    /// Applies the changes other instances committed that the follower has
+    /// read, and measures the consistency window: from their produce time to
+    /// now, when they become visible to this instance's decisions.
+    fn apply_followed(&mut self) {
+        let Some(f) = &mut self.follower else {
+            return;
+        };
+        let now_ms = Utc::now().timestamp_millis();
+        let mut applied = 0u64;
+        let mut max_lag_ms = 0i64;
+        while let Ok(followed) = f.rx.try_recv() {
+            if self.deduper.apply_remote(&followed.change) {
+                applied += 1;
+                if let Some(t) = followed.timestamp_ms {
+                    let lag = (now_ms - t).max(0);
+                    max_lag_ms = max_lag_ms.max(lag);
+                    metrics::state_follow_lag(lag as f64 / 1000.0);
+                }
+            }
+        }
+        if applied > 0 {
+            metrics::state_remote_applied(applied);
+            self.stats.remote_changes_applied += applied;
+            self.stats.follow_lag_max_ms = self.stats.follow_lag_max_ms.max(max_lag_ms as u64);
+            tracing::debug!(applied, max_lag_ms, "applied other instances' dedup state");
+        }
+    }
+
     /// Processes and commits one batch; on failure aborts and rewinds so the
     /// batch is consumed again.
     async fn flush_batch(&mut self, batch: Vec<OwnedMessage>) -> Result<(), RunError> {
+        self.apply_followed();
         let settings = self.settings.clone();
         let prepared = tokio::task::block_in_place(|| prepare_parallel(&settings, &batch))?;
         let mut outs: Vec<OutRecord> = Vec::with_capacity(batch.len() * 4);

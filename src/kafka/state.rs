@@ -153,13 +153,13 @@ pub fn restore(
     settings: &Settings,
     health: &Health,
     deduper: &mut Deduper,
-) -> Result<Restored, RunError> {
+) -> Result<Restore, RunError> {
     let topic = settings.topics.state.as_str();
     let started = Instant::now();
     let consumer = restore_consumer(settings)?;
     let Some(n) = partitions(&consumer, topic)? else {
         tracing::info!(topic, "no dedup state topic yet: starting empty");
-        return Ok(Restored::default());
+        return Ok(Restore::default());
     };
     // What there is to read, for progress; compaction makes it an upper bound.
     let mut total: u64 = 0;
@@ -194,6 +194,8 @@ pub fn restore(
         .map_err(kafka("assigning the state topic"))?;
 
     let mut table = RestoreTable::new();
+    // Where the restore stopped in each partition: a follower resumes there.
+    let mut next: Vec<i64> = ends.iter().map(|&e| e.max(0)).collect();
     let mut read: u64 = 0;
     let mut invalid: u64 = 0;
     let mut last_report = Instant::now();
@@ -204,6 +206,9 @@ pub fn restore(
             None => None,
             Some(Ok(m)) => {
                 read += 1;
+                if let Some(n) = next.get_mut(m.partition() as usize) {
+                    *n = (*n).max(m.offset() + 1);
+                }
                 match Change::decode(m.key().unwrap_or_default(), m.payload()) {
                     Ok(c) => table.apply(c),
                     Err(e) => {
@@ -261,5 +266,88 @@ pub fn restore(
         total_secs = started.elapsed().as_secs_f64(),
         "dedup state restored"
     );
-    Ok(restored)
+    Ok(Restore {
+        restored,
+        next_offsets: next,
+    })
+}
+
+/// What [`restore`] loaded, and where it stopped.
+#[derive(Debug, Clone, Default)]
+pub struct Restore {
+    pub restored: Restored,
+    /// Per partition of the changelog, the offset after the last record read.
+    pub next_offsets: Vec<i64>,
+}
+
+/// A change another instance committed, for [`Deduper::apply_remote`].
+#[derive(Debug)]
+pub struct Followed {
+    pub change: Change,
+    /// The record's timestamp (its producer's clock at produce time), unix ms;
+    /// the consistency window is measured from it.
+    pub timestamp_ms: Option<i64>,
+}
+
+/// Follows the changelog from where the restore stopped, on its own thread,
+/// and sends every change written by another instance (another
+/// `warta-instance` header than `own`) to the service loop, which applies
+/// them before deciding its next batch. Stops when `stop` is set.
+pub fn follow(
+    settings: &Settings,
+    next_offsets: &[i64],
+    own: String,
+    tx: tokio::sync::mpsc::UnboundedSender<Followed>,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+) -> Result<std::thread::JoinHandle<()>, RunError> {
+    let consumer = restore_consumer(settings)?;
+    let topic = settings.topics.state.clone();
+    let mut tpl = TopicPartitionList::new();
+    for (p, &o) in next_offsets.iter().enumerate() {
+        tpl.add_partition_offset(&topic, p as i32, Offset::Offset(o))
+            .map_err(kafka("assigning the state topic"))?;
+    }
+    consumer
+        .assign(&tpl)
+        .map_err(kafka("assigning the state topic"))?;
+    let handle = std::thread::Builder::new()
+        .name("warta-state-follow".into())
+        .spawn(move || {
+            use rdkafka::message::Headers;
+            use std::sync::atomic::Ordering;
+            while !stop.load(Ordering::Relaxed) {
+                let m = match consumer.poll(Duration::from_millis(100)) {
+                    None | Some(Err(KafkaError::PartitionEOF(_))) => continue,
+                    Some(Err(e)) => {
+                        tracing::warn!(error = %e, "error while following the dedup state");
+                        continue;
+                    }
+                    Some(Ok(m)) => m,
+                };
+                let mine = m.headers().is_some_and(|h| {
+                    h.iter()
+                        .any(|h| h.key == HEADER_INSTANCE && h.value == Some(own.as_bytes()))
+                });
+                if mine {
+                    continue;
+                }
+                match Change::decode(m.key().unwrap_or_default(), m.payload()) {
+                    Ok(change) => {
+                        let followed = Followed {
+                            change,
+                            timestamp_ms: m.timestamp().to_millis(),
+                        };
+                        if tx.send(followed).is_err() {
+                            return;
+                        }
+                    }
+                    Err(e) => {
+                        metrics::state_records_invalid(1);
+                        tracing::warn!(error = %e, "skipping an unreadable dedup state record");
+                    }
+                }
+            }
+        })
+        .map_err(|_| RunError::Worker)?;
+    Ok(handle)
 }
