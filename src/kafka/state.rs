@@ -58,7 +58,7 @@ fn kafka(context: &'static str) -> impl FnOnce(KafkaError) -> RunError {
 
 /// The consumer that reads the changelog: assigned, never subscribed, so it
 /// joins no group and commits nothing.
-fn restore_consumer(settings: &Settings) -> Result<BaseConsumer, RunError> {
+fn restore_consumer(settings: &Settings) -> Result<BaseConsumer<StateContext>, RunError> {
     let k = &settings.kafka;
     let mut c = ClientConfig::new();
     for (key, v) in &k.consumer {
@@ -78,12 +78,28 @@ fn restore_consumer(settings: &Settings) -> Result<BaseConsumer, RunError> {
         .set("fetch.max.bytes", "104857600")
         .set("max.partition.fetch.bytes", "16777216")
         .set("fetch.wait.max.ms", "100");
-    c.create()
+    c.create_with_context(StateContext)
         .map_err(kafka("creating the state restore consumer"))
 }
 
+/// Client callbacks of the changelog readers. librdkafka also reports some
+/// partition EOFs (which end a restore, and are expected) through the error
+/// callback; the default context would log each as an ERROR line.
+pub struct StateContext;
+
+impl rdkafka::ClientContext for StateContext {
+    fn error(&self, error: KafkaError, reason: &str) {
+        if matches!(error, KafkaError::Global(RDKafkaErrorCode::PartitionEOF)) {
+            return;
+        }
+        tracing::warn!(error = %error, reason, "librdkafka error on the dedup state reader");
+    }
+}
+
+impl rdkafka::consumer::ConsumerContext for StateContext {}
+
 /// The changelog's partition count, or `None` when the topic does not exist.
-fn partitions(consumer: &BaseConsumer, topic: &str) -> Result<Option<i32>, RunError> {
+fn partitions(consumer: &BaseConsumer<StateContext>, topic: &str) -> Result<Option<i32>, RunError> {
     let md = consumer
         .fetch_metadata(Some(topic), Duration::from_secs(30))
         .map_err(kafka("reading the state topic's metadata"))?;
@@ -218,8 +234,10 @@ pub fn restore(
                         }
                     }
                 }
-                // Also done when the last record is reached, in case EOF is late.
-                (m.offset() + 1 >= ends[m.partition() as usize]).then_some(m.partition())
+                // Only the partition EOF event ends a partition: stopping at the
+                // last record instead would leave its EOF queued, and librdkafka
+                // logs a queued EOF as a global error when the consumer closes.
+                None
             }
             Some(Err(KafkaError::PartitionEOF(p))) => Some(p),
             Some(Err(e)) => {
@@ -252,6 +270,7 @@ pub fn restore(
             last_report = Instant::now();
         }
     }
+    let _ = consumer.unassign();
     metrics::state_restore_progress(read - reported, 0);
     metrics::state_records_invalid(invalid);
     let read_secs = started.elapsed().as_secs_f64();
