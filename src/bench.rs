@@ -167,6 +167,7 @@ pub async fn kafka(
         "clean-headlines",
         "page-duplicates",
         "raw-pages-dlq",
+        "warta-dedup-state",
     ]
     .iter()
     .map(|t| name(t))
@@ -213,6 +214,7 @@ pub async fn kafka(
         ("WARTA__TOPICS__HEADLINES", name("clean-headlines")),
         ("WARTA__TOPICS__DUPLICATES", name("page-duplicates")),
         ("WARTA__TOPICS__DEAD_LETTER", name("raw-pages-dlq")),
+        ("WARTA__TOPICS__STATE", name("warta-dedup-state")),
         ("WARTA__DEDUP__MAX_ARTICLES", "200000".into()),
         ("WARTA__LOG__LEVEL", "warn".into()),
         ("WARTA__METRICS__ENABLED", metrics.to_string()),

@@ -23,7 +23,7 @@ use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use warta::kafka::RunStats;
 
-const STATE: &str = "warta-dedup-state";
+const STATE: &str = STATE_TOPIC;
 
 fn mock() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
     let m = MockCluster::new(3).expect("mock cluster");

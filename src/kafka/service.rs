@@ -302,10 +302,29 @@ where
     if settings.dedup.changelog && settings.dedup.enabled {
         deduper.enable_changelog(instance.clone());
         health.set_loading("dedup state: looking for the changelog topic");
-        super::state::ensure_topic(&settings).await?;
-        let restore = tokio::task::block_in_place(|| {
-            super::state::restore(&settings, &health, &mut deduper)
-        })?;
+        // A broker or a partition leader may be down at start: retry what is
+        // retriable (readiness stays false meanwhile), stop on what is fatal.
+        let mut backoff = settings.kafka.retry_backoff;
+        let restore = loop {
+            let attempt = match super::state::ensure_topic(&settings).await {
+                Ok(_) => tokio::task::block_in_place(|| {
+                    super::state::restore(&settings, &health, &mut deduper)
+                }),
+                Err(e) => Err(e),
+            };
+            match attempt {
+                Ok(r) => break r,
+                Err(RunError::Kafka { context, source })
+                    if classify(&source) != ErrorClass::Fatal =>
+                {
+                    tracing::warn!(error = %source, context, backoff_ms = backoff.as_millis() as u64, "cannot restore the dedup state yet; retrying");
+                    metrics::broker_retry();
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(settings.kafka.retry_backoff_max);
+                }
+                Err(e) => return Err(e),
+            }
+        };
         if settings.dedup.follow_changelog {
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
@@ -678,6 +697,20 @@ impl Service {
                 record = record.key(key);
             }
             deliveries.push(self.send(record).await?);
+        }
+        if !eos {
+            // At least once, the state must never get ahead of the outputs: a
+            // crash after the state but before an output would make the replay
+            // call that input `unchanged` and its output would be lost. So the
+            // outputs are acknowledged first; a crash in between only replays
+            // the batch with its outputs written twice, as at-least-once allows.
+            for d in deliveries.drain(..) {
+                match d.await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err((e, _))) => return Err(("delivering", e)),
+                    Err(_) => return Err(("delivering", KafkaError::Canceled)),
+                }
+            }
         }
         for r in state {
             let headers = OwnedHeaders::new_with_capacity(1).insert(Header {
