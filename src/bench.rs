@@ -167,6 +167,7 @@ pub async fn kafka(
         "clean-headlines",
         "page-duplicates",
         "raw-pages-dlq",
+        "warta-dedup-state",
     ]
     .iter()
     .map(|t| name(t))
@@ -213,6 +214,7 @@ pub async fn kafka(
         ("WARTA__TOPICS__HEADLINES", name("clean-headlines")),
         ("WARTA__TOPICS__DUPLICATES", name("page-duplicates")),
         ("WARTA__TOPICS__DEAD_LETTER", name("raw-pages-dlq")),
+        ("WARTA__TOPICS__STATE", name("warta-dedup-state")),
         ("WARTA__DEDUP__MAX_ARTICLES", "200000".into()),
         ("WARTA__LOG__LEVEL", "warn".into()),
         ("WARTA__METRICS__ENABLED", metrics.to_string()),
@@ -357,4 +359,226 @@ pub fn median(xs: &mut [f64]) -> f64 {
         n if n % 2 == 1 => xs[n / 2],
         n => (xs[n / 2 - 1] + xs[n / 2]) / 2.0,
     }
+}
+
+/// Figures from one `bench restore` run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct RestoreBench {
+    /// Live articles and headlines in the changelog.
+    pub articles: usize,
+    pub headlines: usize,
+    /// Records read, superseded writes and tombstones included.
+    pub records: usize,
+    pub bytes: usize,
+    /// Reading the records from the MockCluster and decoding them (only with
+    /// `--mock`; in-process runs decode from memory).
+    pub read_secs: f64,
+    /// Decoding every record into the restore table (in-process runs).
+    pub decode_secs: f64,
+    /// Allocating the index and loading the table into it.
+    pub load_secs: f64,
+    pub total_secs: f64,
+}
+
+impl std::fmt::Display for RestoreBench {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(
+            f,
+            "articles={} headlines={} records={} bytes={} read_s={:.2} decode_s={:.2} load_s={:.2} total_s={:.2} records_per_sec={:.0}",
+            self.articles,
+            self.headlines,
+            self.records,
+            self.bytes,
+            self.read_secs,
+            self.decode_secs,
+            self.load_secs,
+            self.total_secs,
+            self.records as f64 / self.total_secs.max(1e-9)
+        )
+    }
+}
+
+/// A changelog as warta writes it: `articles` live articles (9 in 10 cluster
+/// representatives with band keys, event times spread over six days),
+/// `headlines` live headlines, and `churn` × `articles` extra records that a
+/// later write supersedes (earlier versions, and ids later tombstoned), in
+/// write order.
+pub fn synthetic_changelog(
+    articles: usize,
+    headlines: usize,
+    churn: f64,
+) -> Vec<(Vec<u8>, Option<Vec<u8>>)> {
+    use crate::dedup::changelog::{ArticleState, Change, HeadlineState, StateKey};
+    use crate::dedup::minhash::Compressed;
+    fn mix(mut x: u64) -> u64 {
+        x = (x ^ (x >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
+        x = (x ^ (x >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
+        x ^ (x >> 31)
+    }
+    const T0: u32 = 1_764_000_000;
+    const SPAN: u32 = 6 * 24 * 3600;
+    let article = |i: u64, version: u16| ArticleState {
+        article_id: mix(i),
+        cluster_id: mix(i),
+        content_hash: mix(i ^ 0x5555) ^ version as u64,
+        version,
+        event_time: T0 + (i as u32 % SPAN),
+        signature: Compressed::from_words(std::array::from_fn(|w| mix(i << 8 | w as u64))),
+        band_keys: (i % 10 != 0).then(|| std::array::from_fn(|b| mix(i << 16 | 0x100 | b as u64))),
+    };
+    let extra = (articles as f64 * churn) as usize;
+    let mut log = Vec::with_capacity(articles + headlines + extra + 1);
+    // Churn first: old versions of live articles and entries later deleted.
+    for j in 0..extra {
+        let c = if j % 2 == 0 {
+            Change::Article(Box::new(article(j as u64 % articles.max(1) as u64, 1)))
+        } else {
+            Change::Delete(StateKey::Article(mix(u64::MAX - j as u64)))
+        };
+        log.push(c.encode());
+    }
+    for i in 0..articles as u64 {
+        log.push(Change::Article(Box::new(article(i, 2))).encode());
+    }
+    for i in 0..headlines as u64 {
+        log.push(
+            Change::Headline(HeadlineState {
+                id: mix(i ^ 0xaaaa_aaaa),
+                published_event_time: T0 + (i as u32 % SPAN),
+                item_time: (i % 3 != 0).then_some(T0 as i64),
+            })
+            .encode(),
+        );
+    }
+    log.push(
+        Change::Watermark {
+            instance: "bench".into(),
+            event_time: T0 + SPAN,
+        }
+        .encode(),
+    );
+    log
+}
+
+fn restore_settings(settings: &Settings, articles: usize, headlines: usize) -> Arc<Settings> {
+    let mut s = settings.clone();
+    s.dedup.max_articles = articles.max(1);
+    s.dedup.max_headlines = headlines.max(1);
+    Arc::new(s)
+}
+
+/// Restores a synthetic changelog in process, from memory: decode every
+/// record into the restore table, then allocate the index and load it. The
+/// broker's part (fetching the bytes) is not included; see [`restore_mock`].
+pub fn restore(
+    settings: &Settings,
+    articles: usize,
+    headlines: usize,
+    churn: f64,
+) -> Result<RestoreBench, BenchError> {
+    use crate::dedup::changelog::{Change, RestoreTable};
+    let log = synthetic_changelog(articles, headlines, churn);
+    let bytes = log
+        .iter()
+        .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+        .sum();
+    let settings = restore_settings(settings, articles, headlines);
+    let started = std::time::Instant::now();
+    let mut table = RestoreTable::new();
+    for (k, v) in &log {
+        if let Ok(c) = Change::decode(k, v.as_deref()) {
+            table.apply(c);
+        }
+    }
+    let decode_secs = started.elapsed().as_secs_f64();
+    let loading = std::time::Instant::now();
+    let mut deduper = crate::pipeline::Deduper::new(settings)?;
+    deduper.enable_changelog("bench");
+    let r = deduper.restore(table);
+    Ok(RestoreBench {
+        articles: r.articles,
+        headlines: r.headlines,
+        records: log.len(),
+        bytes,
+        read_secs: 0.0,
+        decode_secs,
+        load_secs: loading.elapsed().as_secs_f64(),
+        total_secs: started.elapsed().as_secs_f64(),
+    })
+}
+
+/// Errors of `bench restore --mock`.
+#[derive(Debug, thiserror::Error)]
+pub enum RestoreBenchError {
+    #[error("kafka: {0}")]
+    Kafka(#[from] rdkafka::error::KafkaError),
+    #[error("the restore failed")]
+    Run(#[from] crate::kafka::RunError),
+    #[error(transparent)]
+    Bench(#[from] BenchError),
+}
+
+/// Restores a synthetic changelog end to end through the Kafka protocol: the
+/// records are produced to a `partitions`-partition topic on librdkafka's
+/// MockCluster (which keeps only the last 5 MB of each partition, hence many
+/// partitions), then `warta run`'s own restore reads them back and loads the
+/// index. Only the restore is timed.
+pub fn restore_mock(
+    settings: &Settings,
+    articles: usize,
+    headlines: usize,
+    churn: f64,
+    partitions: i32,
+) -> Result<RestoreBench, RestoreBenchError> {
+    use rdkafka::producer::{BaseRecord, DefaultProducerContext, Producer, ThreadedProducer};
+    let log = synthetic_changelog(articles, headlines, churn);
+    let bytes: usize = log
+        .iter()
+        .map(|(k, v)| k.len() + v.as_ref().map_or(0, Vec::len))
+        .sum();
+    let mock = rdkafka::mocking::MockCluster::new(1)?;
+    let topic = "warta-dedup-state";
+    mock.create_topic(topic, partitions, 1)?;
+    let brokers = mock.bootstrap_servers();
+    let producer: ThreadedProducer<DefaultProducerContext> = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", &brokers)
+        .set("linger.ms", "20")
+        .set("queue.buffering.max.messages", "1000000")
+        .set("batch.size", "1000000")
+        .create()?;
+    for (k, v) in &log {
+        let mut r: BaseRecord<'_, Vec<u8>, Vec<u8>> = BaseRecord::to(topic).key(k);
+        if let Some(v) = v {
+            r = r.payload(v);
+        }
+        let mut r = r;
+        loop {
+            match producer.send(r) {
+                Ok(()) => break,
+                Err((_, back)) => {
+                    r = back;
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+            }
+        }
+    }
+    producer.flush(Duration::from_secs(300))?;
+    let mut s = (*restore_settings(settings, articles, headlines)).clone();
+    s.kafka.brokers = brokers;
+    s.topics.state = topic.into();
+    let settings = Arc::new(s);
+    let health = crate::http::Health::new(Duration::from_secs(3600));
+    let started = std::time::Instant::now();
+    let mut deduper = crate::pipeline::Deduper::new(settings.clone()).map_err(BenchError::from)?;
+    deduper.enable_changelog("bench");
+    let r = crate::kafka::state::restore(&settings, &health, &mut deduper)?;
+    let total_secs = started.elapsed().as_secs_f64();
+    Ok(RestoreBench {
+        articles: r.restored.articles,
+        headlines: r.restored.headlines,
+        records: log.len(),
+        bytes,
+        total_secs,
+        ..Default::default()
+    })
 }

@@ -46,6 +46,7 @@ pub struct RawTopics {
     pub headlines: String,
     pub duplicates: String,
     pub dead_letter: String,
+    pub state: String,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -58,6 +59,9 @@ pub struct RawDedup {
     pub max_articles: u64,
     pub max_headlines: u64,
     pub duplicates: String,
+    pub changelog: bool,
+    pub changelog_partitions: u32,
+    pub follow_changelog: bool,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -116,6 +120,8 @@ pub struct Topics {
     pub headlines: String,
     pub duplicates: String,
     pub dead_letter: String,
+    /// The compacted changelog of the dedup state (`warta run`).
+    pub state: String,
 }
 
 /// What happens to an article judged a duplicate.
@@ -139,6 +145,14 @@ pub struct DedupSettings {
     pub max_articles: usize,
     pub max_headlines: usize,
     pub duplicates: DuplicatePolicy,
+    /// Whether `warta run` writes the state to `topics.state` and restores it
+    /// on start.
+    pub changelog: bool,
+    /// Partitions of `topics.state` when warta creates it.
+    pub changelog_partitions: i32,
+    /// Whether a running instance applies the changes other instances write
+    /// to the changelog (one logical index across instances).
+    pub follow_changelog: bool,
 }
 
 /// Delivery guarantee of `warta run`.
@@ -315,6 +329,7 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
         ("topics.headlines", &t.headlines),
         ("topics.duplicates", &t.duplicates),
         ("topics.dead_letter", &t.dead_letter),
+        ("topics.state", &t.state),
     ];
     for (key, name) in outputs
         .iter()
@@ -370,6 +385,12 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
             problems.push(format!("{key} ({v}) must be between 1 and {max_index}"));
         }
     }
+    if !(1..=10_000).contains(&d.changelog_partitions) {
+        problems.push(format!(
+            "dedup.changelog_partitions ({}) must be between 1 and 10000",
+            d.changelog_partitions
+        ));
+    }
     let duplicates = match d.duplicates.as_str() {
         "route" => DuplicatePolicy::Route,
         "drop" => DuplicatePolicy::Drop,
@@ -392,6 +413,9 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
         max_articles: d.max_articles.clamp(1, max_index) as usize,
         max_headlines: d.max_headlines.clamp(1, max_index) as usize,
         duplicates,
+        changelog: d.changelog,
+        changelog_partitions: d.changelog_partitions.clamp(1, 10_000) as i32,
+        follow_changelog: d.follow_changelog,
     };
     let k = &raw.kafka;
     let delivery = match k.delivery.as_str() {
@@ -550,6 +574,7 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
             headlines: t.headlines.clone(),
             duplicates: t.duplicates.clone(),
             dead_letter: t.dead_letter.clone(),
+            state: t.state.clone(),
         },
         dedup,
         kafka,

@@ -125,6 +125,25 @@ enum BenchCommand {
         #[arg(long, value_name = "N")]
         compare_metrics: Option<u32>,
     },
+    /// Restore speed of the dedup state: builds a changelog of ARTICLES live
+    /// articles (plus headlines and churn) and times decoding it and loading
+    /// the index, in memory; with --mock, through a MockCluster topic.
+    Restore {
+        #[arg(long, default_value_t = 1_000_000)]
+        articles: usize,
+        #[arg(long, default_value_t = 0)]
+        headlines: usize,
+        /// Extra superseded or tombstoned records, as a fraction of ARTICLES.
+        #[arg(long, default_value_t = 0.0)]
+        churn: f64,
+        /// Produce the changelog to librdkafka's MockCluster and time
+        /// `warta run`'s restore reading it back.
+        #[arg(long)]
+        mock: bool,
+        /// Partitions of the mock topic (it keeps only 5 MB per partition).
+        #[arg(long, default_value_t = 64)]
+        partitions: i32,
+    },
 }
 
 fn main() -> ExitCode {
@@ -269,6 +288,21 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 "median throughput: metrics on {on:.0}/s, off {off:.0}/s, on/off {:.4}",
                 on / off
             );
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Restore {
+            articles,
+            headlines,
+            churn,
+            mock,
+            partitions,
+        }) => {
+            let result = if mock {
+                warta::bench::restore_mock(&settings, articles, headlines, churn, partitions)?
+            } else {
+                warta::bench::restore(&settings, articles, headlines, churn)?
+            };
+            println!("{result}");
             Ok(())
         }
         Command::Bench(BenchCommand::Parse { input, rounds }) => {

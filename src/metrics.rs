@@ -46,6 +46,12 @@ pub const PRODUCERS_RECREATED: &str = "warta_producers_recreated_total";
 pub const CONSUMER_LAG: &str = "warta_consumer_lag_messages";
 pub const ASSIGNED_PARTITIONS: &str = "warta_assigned_partitions";
 pub const BUILD_INFO: &str = "warta_build_info";
+pub const STATE_RESTORE_RECORDS: &str = "warta_state_restore_records_total";
+pub const STATE_RESTORE_REMAINING: &str = "warta_state_restore_remaining_records";
+pub const STATE_RECORDS_INVALID: &str = "warta_state_records_invalid_total";
+pub const STATE_RECORDS_WRITTEN: &str = "warta_state_records_written_total";
+pub const STATE_REMOTE_APPLIED: &str = "warta_state_remote_changes_applied_total";
+pub const STATE_FOLLOW_LAG: &str = "warta_state_follow_lag_seconds";
 
 /// Histogram buckets for per-page CPU work: 10 µs to 1 s.
 pub const STAGE_BUCKETS: &[f64] = &[
@@ -175,6 +181,30 @@ pub fn register(input_topics: &[String]) {
         "Input partitions currently assigned to this instance."
     );
     describe_gauge!(BUILD_INFO, "Always 1; the labels describe the build.");
+    describe_counter!(
+        STATE_RESTORE_RECORDS,
+        "Dedup changelog records read while restoring the state on start."
+    );
+    describe_gauge!(
+        STATE_RESTORE_REMAINING,
+        "Dedup changelog records left to read before the restore ends (an upper bound: compaction may have removed some); 0 once restored."
+    );
+    describe_counter!(
+        STATE_RECORDS_INVALID,
+        "Dedup changelog records that could not be decoded and were skipped."
+    );
+    describe_counter!(
+        STATE_RECORDS_WRITTEN,
+        "Dedup changelog records (entries, watermarks, tombstones) committed."
+    );
+    describe_counter!(
+        STATE_REMOTE_APPLIED,
+        "Dedup state changes committed by other instances and applied here."
+    );
+    describe_histogram!(
+        STATE_FOLLOW_LAG,
+        "Consistency window: another instance's produce of a dedup state change to this instance applying it before its next decision."
+    );
 
     gauge!(BUILD_INFO, "version" => env!("CARGO_PKG_VERSION")).set(1.0);
     for topic in input_topics {
@@ -210,6 +240,11 @@ pub fn register(input_topics: &[String]) {
     counter!(TRANSACTIONS_ABORTED).absolute(0);
     counter!(BROKER_RETRIES).absolute(0);
     counter!(PRODUCERS_RECREATED).absolute(0);
+    counter!(STATE_RESTORE_RECORDS).absolute(0);
+    gauge!(STATE_RESTORE_REMAINING).set(0.0);
+    counter!(STATE_RECORDS_INVALID).absolute(0);
+    counter!(STATE_RECORDS_WRITTEN).absolute(0);
+    counter!(STATE_REMOTE_APPLIED).absolute(0);
     for code in COMMON_PRODUCE_ERRORS {
         counter!(PRODUCE_ERRORS, "code" => error_code(code)).absolute(0);
     }
@@ -303,6 +338,29 @@ pub fn assigned_partitions(n: usize) {
 pub fn consumer_lag(topic: &str, partition: i32, lag: i64) {
     gauge!(CONSUMER_LAG, "topic" => topic.to_string(), "partition" => partition.to_string())
         .set(lag as f64);
+}
+
+/// Restore progress: `read` more records read, `remaining` left.
+pub fn state_restore_progress(read: u64, remaining: u64) {
+    counter!(STATE_RESTORE_RECORDS).increment(read);
+    gauge!(STATE_RESTORE_REMAINING).set(remaining as f64);
+}
+
+pub fn state_records_invalid(n: u64) {
+    counter!(STATE_RECORDS_INVALID).increment(n);
+}
+
+/// Changelog records of a committed batch.
+pub fn state_records_written(n: usize) {
+    counter!(STATE_RECORDS_WRITTEN).increment(n as u64);
+}
+
+pub fn state_remote_applied(n: u64) {
+    counter!(STATE_REMOTE_APPLIED).increment(n);
+}
+
+pub fn state_follow_lag(secs: f64) {
+    histogram!(STATE_FOLLOW_LAG).record(secs);
 }
 
 /// Dedup index size, after a commit.

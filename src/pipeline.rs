@@ -16,6 +16,7 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::{DuplicatePolicy, Settings};
+use crate::dedup::changelog::{Change, RestoreTable, StateKey};
 use crate::dedup::headlines::{HeadlineIndex, HeadlineVerdict};
 use crate::dedup::index::{ArticleIndex, IndexConfig, IndexStats};
 use crate::dedup::minhash::{Fingerprinter, Signature};
@@ -162,6 +163,13 @@ impl Preparer {
 ///
 /// State changes are staged: [`Deduper::commit`] makes a batch's decisions
 /// permanent, [`Deduper::rollback`] forgets them (an aborted transaction).
+///
+/// With a changelog ([`Deduper::enable_changelog`]), [`Deduper::changes`] lists
+/// what the open batch would write: its inserts and updates, the watermark, and
+/// tombstones for entries that earlier commits expired or evicted. Expiry runs
+/// at commit, after the batch's transaction, so its tombstones travel with the
+/// next batch; a crash in between loses none, because a restore skips what the
+/// watermark has expired and tombstones it then.
 pub struct Deduper {
     settings: Arc<Settings>,
     articles: Staged<Box<dyn ArticleStore + Send + Sync>>,
@@ -170,6 +178,23 @@ pub struct Deduper {
     /// move time backwards.
     watermark: u32,
     committed_watermark: u32,
+    /// The instance name under which the watermark is written; `Some` when the
+    /// changelog is on.
+    changelog: Option<String>,
+    /// Tombstones of committed removals, not yet written. Kept across a
+    /// rollback: they describe committed state, and the aborted transaction
+    /// that carried them wrote nothing.
+    tombstones: Vec<Change>,
+}
+
+/// What [`Deduper::restore`] loaded.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Restored {
+    pub articles: usize,
+    pub headlines: usize,
+    /// Entries the watermark had already expired: skipped and tombstoned.
+    pub expired: usize,
+    pub watermark: u32,
 }
 
 impl Deduper {
@@ -196,12 +221,107 @@ impl Deduper {
             articles: Staged::new(articles),
             watermark: 0,
             committed_watermark: 0,
+            changelog: None,
+            tombstones: Vec::new(),
+        }
+    }
+
+    /// Tracks every change for a changelog; `instance` names this instance's
+    /// watermark record.
+    pub fn enable_changelog(&mut self, instance: impl Into<String>) {
+        self.changelog = Some(instance.into());
+        self.articles.track_removals(true);
+        self.headlines.track_removals(true);
+    }
+
+    /// The changelog records of the open batch, in the order to write them:
+    /// earlier removals' tombstones, then this batch's entries and watermark.
+    /// Empty without a changelog.
+    pub fn changes(&self) -> Vec<Change> {
+        let Some(instance) = &self.changelog else {
+            return Vec::new();
+        };
+        let mut out = self.tombstones.clone();
+        out.extend(
+            self.articles
+                .pending_states()
+                .map(|a| Change::Article(Box::new(a))),
+        );
+        out.extend(self.headlines.pending_states().map(Change::Headline));
+        if self.watermark > self.committed_watermark {
+            out.push(Change::Watermark {
+                instance: instance.clone(),
+                event_time: self.watermark,
+            });
+        }
+        out
+    }
+
+    /// Loads the state read back from the changelog into the empty indexes.
+    /// Entries the watermark has expired are skipped and queued as tombstones,
+    /// as are entries the caps evict, so the topic sheds them.
+    pub fn restore(&mut self, table: RestoreTable) -> Restored {
+        let watermark = table.watermark();
+        let ttl = self.settings.dedup.ttl_secs;
+        let expired = |t: u32| t.saturating_add(ttl) < watermark;
+        let (articles, headlines) = table.into_entries();
+        let mut r = Restored {
+            watermark,
+            ..Restored::default()
+        };
+        for a in &articles {
+            if expired(a.event_time) {
+                self.tombstones
+                    .push(Change::Delete(StateKey::Article(a.article_id)));
+                r.expired += 1;
+            } else {
+                self.articles.restore(a);
+                r.articles += 1;
+            }
+        }
+        for h in &headlines {
+            if expired(h.published_event_time) {
+                self.tombstones
+                    .push(Change::Delete(StateKey::Headline(h.id)));
+                r.expired += 1;
+            } else {
+                self.headlines.restore(h);
+                r.headlines += 1;
+            }
+        }
+        self.watermark = self.watermark.max(watermark);
+        self.committed_watermark = self.watermark;
+        self.collect_removed();
+        r
+    }
+
+    /// Applies a change another instance committed (following the shared
+    /// changelog), between batches. Entries are added as the newest for their
+    /// key; tombstones and watermarks are not applied: this instance expires
+    /// entries by its own event time, and cannot remove one slot from its ring.
+    /// Returns whether the change was applied.
+    pub fn apply_remote(&mut self, change: &Change) -> bool {
+        if !self.settings.dedup.enabled {
+            return false;
+        }
+        match change {
+            Change::Article(a) => {
+                self.articles.restore(a);
+                true
+            }
+            Change::Headline(h) => {
+                self.headlines.restore(h);
+                true
+            }
+            Change::Watermark { .. } | Change::Delete(_) => false,
         }
     }
 
     /// Makes the decisions since the last commit permanent, then expires what
     /// the event-time watermark has passed.
     pub fn commit(&mut self) {
+        // The open batch carried the queued tombstones; they are written now.
+        self.tombstones.clear();
         self.articles.commit();
         self.headlines.commit();
         if self.watermark > self.committed_watermark && self.settings.dedup.enabled {
@@ -209,6 +329,25 @@ impl Deduper {
             self.headlines.expire(self.watermark);
         }
         self.committed_watermark = self.watermark;
+        self.collect_removed();
+    }
+
+    /// Queues tombstones for the entries that left the indexes entirely.
+    fn collect_removed(&mut self) {
+        if self.changelog.is_none() {
+            return;
+        }
+        let mut ids = Vec::new();
+        self.articles.drain_removed(&mut ids);
+        self.tombstones.extend(
+            ids.drain(..)
+                .map(|id| Change::Delete(StateKey::Article(id))),
+        );
+        self.headlines.drain_removed(&mut ids);
+        self.tombstones.extend(
+            ids.drain(..)
+                .map(|id| Change::Delete(StateKey::Headline(id))),
+        );
     }
 
     /// Forgets the decisions since the last commit.

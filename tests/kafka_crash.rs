@@ -149,7 +149,7 @@ fn mock_broker(prefix: &str) -> Broker {
     let mock = MockCluster::new(1).expect("mock");
     mock.create_topic(&format!("{prefix}raw-pages"), INPUT_PARTITIONS, 1)
         .expect("topic");
-    for t in OUTPUTS {
+    for t in OUTPUTS.iter().chain([&common::kafka::STATE_TOPIC]) {
         mock.create_topic(&format!("{prefix}{t}"), OUTPUT_PARTITIONS, 1)
             .expect("topic");
     }
@@ -171,6 +171,7 @@ async fn real_broker(brokers: String, prefix: &str) -> Broker {
             .chain(
                 OUTPUTS
                     .iter()
+                    .chain([&common::kafka::STATE_TOPIC])
                     .map(|t| (format!("{prefix}{t}"), OUTPUT_PARTITIONS)),
             )
             .collect();

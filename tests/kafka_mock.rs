@@ -26,6 +26,9 @@ fn mock() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
     for t in OUTPUTS {
         m.create_topic(t, 2, 1).unwrap();
     }
+    // The mock does not answer CreateTopics, so warta cannot create its
+    // dedup changelog here.
+    m.create_topic(STATE_TOPIC, 2, 1).unwrap();
     m
 }
 

@@ -28,6 +28,7 @@ fn mock() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
         "clean-headlines",
         "page-duplicates",
         "raw-pages-dlq",
+        "warta-dedup-state",
     ] {
         cluster.create_topic(t, 2, 1).expect("create topic");
     }

@@ -10,6 +10,8 @@ use std::collections::VecDeque;
 
 use rustc_hash::FxHashMap;
 
+use super::changelog::HeadlineState;
+
 /// What happens to one headline sighting.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum HeadlineVerdict {
@@ -54,6 +56,9 @@ pub struct HeadlineIndex {
     ttl_secs: u32,
     expired_total: u64,
     evicted_total: u64,
+    /// Ids that left `entries` since the last [`HeadlineIndex::drain_removed`],
+    /// kept only while tracking is on.
+    removed: Option<Vec<u64>>,
 }
 
 impl HeadlineIndex {
@@ -67,7 +72,54 @@ impl HeadlineIndex {
             ttl_secs,
             expired_total: 0,
             evicted_total: 0,
+            removed: None,
         }
+    }
+
+    /// Starts or stops remembering which ids leave the index, for
+    /// [`Self::drain_removed`] (the changelog's tombstones).
+    pub fn track_removals(&mut self, on: bool) {
+        self.removed = on.then(Vec::new);
+    }
+
+    /// Appends the ids that left the index (expired or evicted) since the last
+    /// call and are not back in it.
+    pub fn drain_removed(&mut self, out: &mut Vec<u64>) {
+        if let Some(removed) = &mut self.removed {
+            removed.sort_unstable();
+            removed.dedup();
+            let entries = &self.entries;
+            out.extend(removed.drain(..).filter(|id| !entries.contains_key(id)));
+        }
+    }
+
+    /// The batch's publications and updates, as changelog entries.
+    pub fn pending_states(&self) -> impl Iterator<Item = HeadlineState> + '_ {
+        self.pending.iter().map(|(&id, e)| HeadlineState {
+            id,
+            published_event_time: e.published_event_time,
+            item_time: e.item_time,
+        })
+    }
+
+    /// Records an entry read back from the changelog. Call in publication
+    /// order (oldest first), so expiry and the cap take the oldest first.
+    pub fn restore(&mut self, h: &HeadlineState) {
+        if !self.entries.contains_key(&h.id) {
+            while self.entries.len() >= self.capacity
+                && pop_oldest(&mut self.entries, &mut self.order, &mut self.removed)
+            {
+                self.evicted_total += 1;
+            }
+        }
+        self.entries.insert(
+            h.id,
+            Entry {
+                published_event_time: h.published_event_time,
+                item_time: h.item_time,
+            },
+        );
+        self.order.push_back((h.id, h.published_event_time));
     }
 
     /// Records a sighting of headline `id` with its time, at event time `now`.
@@ -103,7 +155,7 @@ impl HeadlineIndex {
         for (id, e) in self.pending.drain() {
             if !self.entries.contains_key(&id) {
                 while self.entries.len() >= self.capacity
-                    && pop_oldest(&mut self.entries, &mut self.order)
+                    && pop_oldest(&mut self.entries, &mut self.order, &mut self.removed)
                 {
                     self.evicted_total += 1;
                 }
@@ -132,6 +184,9 @@ impl HeadlineIndex {
                 .is_some_and(|e| e.published_event_time == t)
             {
                 self.entries.remove(&id);
+                if let Some(r) = &mut self.removed {
+                    r.push(id);
+                }
                 n += 1;
             }
         }
@@ -162,13 +217,20 @@ impl HeadlineIndex {
 
 /// Removes the oldest live entry; false when there is none. A FIFO pair whose
 /// time no longer matches its entry was superseded by a later publication.
-fn pop_oldest(entries: &mut FxHashMap<u64, Entry>, order: &mut VecDeque<(u64, u32)>) -> bool {
+fn pop_oldest(
+    entries: &mut FxHashMap<u64, Entry>,
+    order: &mut VecDeque<(u64, u32)>,
+    removed: &mut Option<Vec<u64>>,
+) -> bool {
     while let Some((id, t)) = order.pop_front() {
         if entries
             .get(&id)
             .is_some_and(|e| e.published_event_time == t)
         {
             entries.remove(&id);
+            if let Some(r) = removed {
+                r.push(id);
+            }
             return true;
         }
     }

@@ -36,6 +36,7 @@
 
 use thiserror::Error;
 
+use super::changelog::ArticleState;
 use super::minhash::{
     band_keys, compress, estimate_compressed, mix64, Compressed, Signature, BANDS,
 };
@@ -154,6 +155,20 @@ pub struct ArticleIndex {
     bands: [SeqTable; BANDS],
     expired_total: u64,
     evicted_total: u64,
+    /// Whether [`Self::removed`] is kept (see [`ArticleIndex::track_removals`]).
+    track_removals: bool,
+    /// Article ids of slots popped since the last [`ArticleIndex::drain_removed`].
+    removed: Vec<u64>,
+}
+
+/// The fields of a slot besides its signature.
+#[derive(Debug, Clone, Copy)]
+struct SlotMeta {
+    article_id: u64,
+    cluster_id: u64,
+    content_hash: u64,
+    version: u16,
+    event_time: u32,
 }
 
 impl ArticleIndex {
@@ -190,6 +205,8 @@ impl ArticleIndex {
             bands: std::array::from_fn(|_| SeqTable::for_entries(capacity)),
             expired_total: 0,
             evicted_total: 0,
+            track_removals: false,
+            removed: Vec::new(),
         })
     }
 
@@ -286,24 +303,60 @@ impl ArticleIndex {
     /// is full (counted in [`IndexStats::evicted_total`]); call [`Self::expire`]
     /// before inserting so that expired slots leave as expired, not evicted.
     pub fn insert(&mut self, entry: NewSlot<'_>) -> u32 {
+        let in_bands = entry.in_bands && !entry.signature.is_empty();
+        self.insert_parts(
+            SlotMeta {
+                article_id: entry.article_id,
+                cluster_id: entry.cluster_id,
+                content_hash: entry.content_hash,
+                version: entry.version,
+                event_time: entry.event_time,
+            },
+            compress(entry.signature),
+            in_bands.then(|| band_keys(entry.signature)),
+        )
+    }
+
+    /// Stores a slot read back from the changelog: the 2-bit signature as
+    /// stored, and the band keys it was filed under (`None`: not in the bands).
+    /// Otherwise as [`Self::insert`].
+    pub fn restore(&mut self, e: &ArticleState) -> u32 {
+        self.insert_parts(
+            SlotMeta {
+                article_id: e.article_id,
+                cluster_id: e.cluster_id,
+                content_hash: e.content_hash,
+                version: e.version,
+                event_time: e.event_time,
+            },
+            e.signature.clone(),
+            e.band_keys,
+        )
+    }
+
+    fn insert_parts(
+        &mut self,
+        m: SlotMeta,
+        signature: Compressed,
+        bands: Option<[u64; BANDS]>,
+    ) -> u32 {
         if self.ring.len == self.ring.cap {
             self.pop_head();
             self.evicted_total += 1;
         }
         let seq = self.ring.next_seq();
         let pos = self.ring.pos(seq);
-        let in_bands = entry.in_bands && !entry.signature.is_empty();
         let cap = self.ring.cap as usize;
-        put(&mut self.signatures, pos, compress(entry.signature), cap);
-        put(&mut self.article_ids, pos, entry.article_id, cap);
-        put(&mut self.cluster_ids, pos, entry.cluster_id, cap);
-        put(&mut self.content_hashes, pos, entry.content_hash, cap);
-        put(&mut self.event_times, pos, entry.event_time, cap);
-        put(&mut self.versions, pos, entry.version, cap);
+        put(&mut self.signatures, pos, signature, cap);
+        put(&mut self.article_ids, pos, m.article_id, cap);
+        put(&mut self.cluster_ids, pos, m.cluster_id, cap);
+        put(&mut self.content_hashes, pos, m.content_hash, cap);
+        put(&mut self.event_times, pos, m.event_time, cap);
+        put(&mut self.versions, pos, m.version, cap);
         put(
             &mut self.flags,
             pos,
-            if in_bands { FLAG_IN_BANDS } else { 0 },
+            if bands.is_some() { FLAG_IN_BANDS } else { 0 },
             cap,
         );
         self.ring.len += 1;
@@ -311,15 +364,41 @@ impl ArticleIndex {
         let ring = self.ring;
         let ids = &self.article_ids;
         self.by_article
-            .upsert(article_fp(entry.article_id), seq, ring, |old| {
-                ids[ring.pos(old)] == entry.article_id
+            .upsert(article_fp(m.article_id), seq, ring, |old| {
+                ids[ring.pos(old)] == m.article_id
             });
-        if in_bands {
-            for (table, key) in self.bands.iter_mut().zip(band_keys(entry.signature)) {
+        if let Some(keys) = bands {
+            for (table, key) in self.bands.iter_mut().zip(keys) {
                 table.insert(fingerprint(key), seq, ring);
             }
         }
         seq
+    }
+
+    /// Starts or stops remembering the article ids of slots that leave the ring
+    /// (expired or evicted), for [`Self::drain_removed`]. Off by default, so an
+    /// index nobody drains does not grow a list.
+    pub fn track_removals(&mut self, on: bool) {
+        self.track_removals = on;
+        if !on {
+            self.removed.clear();
+        }
+    }
+
+    /// Appends to `out` every article id that has left the index entirely since
+    /// the last call: a slot of it left and no newer slot for it remains. These
+    /// are the ids whose changelog entries must be tombstoned.
+    pub fn drain_removed(&mut self, out: &mut Vec<u64>) {
+        let mut removed = std::mem::take(&mut self.removed);
+        removed.sort_unstable();
+        removed.dedup();
+        // `now` = 0: any slot still in the ring counts, expired by event time or not.
+        out.extend(
+            removed
+                .drain(..)
+                .filter(|&id| self.by_article(id, 0).is_none()),
+        );
+        self.removed = removed;
     }
 
     /// Pops slots from the head while `event_time + ttl < now`; returns how many.
@@ -401,6 +480,10 @@ impl ArticleIndex {
     }
 
     fn pop_head(&mut self) {
+        if self.track_removals {
+            self.removed
+                .push(self.article_ids[self.ring.head_pos as usize]);
+        }
         let ring = &mut self.ring;
         ring.head_seq = ring.head_seq.wrapping_add(1);
         ring.head_pos += 1;
@@ -1019,6 +1102,64 @@ mod tests {
                 assert_eq!(found, seq >= 300, "seed {seed}, seq {seq}");
             }
         }
+    }
+
+    #[test]
+    fn a_restored_slot_matches_like_the_inserted_one() {
+        let mut original = index(100);
+        let mut restored = index(100);
+        let (a, b) = (body(1, 300), body(2, 300));
+        for (id, sig, in_bands) in [(1, &a, true), (2, &b, false)] {
+            original.insert(NewSlot {
+                in_bands,
+                ..slot(id, sig, T0)
+            });
+            let v = original.by_article(id, T0).unwrap();
+            restored.restore(&ArticleState {
+                article_id: v.article_id,
+                cluster_id: v.cluster_id,
+                content_hash: v.content_hash,
+                version: v.version,
+                event_time: v.event_time,
+                signature: v.signature.clone(),
+                band_keys: in_bands.then(|| band_keys(sig)),
+            });
+        }
+        for ix in [&original, &restored] {
+            let (m, estimate) = ix.best_match(&a, T0, 0.5).unwrap();
+            assert_eq!((m.article_id, estimate), (1, 1.0));
+            assert!(ix.best_match(&b, T0, 0.5).is_none(), "not in the bands");
+            assert_eq!(ix.by_article(2, T0).unwrap().content_hash, 2 ^ 0xff);
+        }
+    }
+
+    #[test]
+    fn removals_are_reported_once_an_id_has_no_slot_left() {
+        let mut ix = index(3);
+        ix.track_removals(true);
+        let s = random_signature(1);
+        ix.insert(slot(1, &s, T0));
+        ix.insert(slot(2, &s, T0 + DAY));
+        // A newer version of 1: its old slot leaving does not remove the id.
+        ix.insert(NewSlot {
+            version: 2,
+            ..slot(1, &s, T0 + 2 * DAY)
+        });
+        ix.insert(slot(3, &s, T0 + 3 * DAY)); // evicts 1's first slot
+        let mut out = Vec::new();
+        ix.drain_removed(&mut out);
+        assert!(out.is_empty(), "{out:?}");
+        ix.expire(T0 + 8 * DAY + 1); // expires 2 (T0 + DAY), not the rest
+        ix.drain_removed(&mut out);
+        assert_eq!(out, vec![2]);
+        ix.insert(slot(4, &s, T0 + 3 * DAY));
+        ix.insert(slot(5, &s, T0 + 3 * DAY)); // evicts 1 v2
+        out.clear();
+        ix.drain_removed(&mut out);
+        assert_eq!(out, vec![1]);
+        out.clear();
+        ix.drain_removed(&mut out);
+        assert!(out.is_empty(), "reported once");
     }
 
     #[test]

@@ -42,7 +42,8 @@ const _: () = assert!(SIGNATURE_SLOTS % 64 == 0);
 pub const STORED_BITS: usize = 2;
 /// Slots per `u64` word of a [`Compressed`] signature.
 const SLOTS_PER_WORD: usize = 64 / STORED_BITS;
-const COMPRESSED_WORDS: usize = SIGNATURE_SLOTS / SLOTS_PER_WORD;
+/// `u64` words in a [`Compressed`] signature (8: 64 bytes).
+pub const COMPRESSED_WORDS: usize = SIGNATURE_SLOTS / SLOTS_PER_WORD;
 const _: () = assert!(64 % STORED_BITS == 0 && STORED_BITS.is_power_of_two());
 const _: () = assert!(SIGNATURE_SLOTS % SLOTS_PER_WORD == 0);
 /// Mask of each slot's lowest bit within a word.
@@ -132,6 +133,16 @@ impl Compressed {
     /// Whether this is [`Compressed::EMPTY`].
     pub fn is_empty(&self) -> bool {
         self.0 == [0; COMPRESSED_WORDS]
+    }
+
+    /// The stored words, for serialization (the dedup changelog).
+    pub fn words(&self) -> &[u64; COMPRESSED_WORDS] {
+        &self.0
+    }
+
+    /// A compressed signature from stored words, as [`Self::words`] gave them.
+    pub fn from_words(words: [u64; COMPRESSED_WORDS]) -> Self {
+        Compressed(words)
     }
 
     /// The stored bits of slot `i` (`i < SIGNATURE_SLOTS`).

@@ -5,8 +5,11 @@
 //! event-time-expiring [`index::ArticleIndex`] and finds the candidates a new body
 //! resembles. [`verdict`] decides `new` / `unchanged` / `updated` / `duplicate`
 //! against an [`verdict::ArticleStore`], and [`headlines`] publishes each
-//! headline once within its TTL.
+//! headline once within its TTL. [`changelog`] encodes every change to that
+//! state as a keyed record, so it can be written to a compacted topic and
+//! restored on start.
 
+pub mod changelog;
 pub mod headlines;
 pub mod index;
 pub mod minhash;

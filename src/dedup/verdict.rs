@@ -7,8 +7,9 @@
 //! that start or represent a cluster go into the LSH bands, so a story copied a
 //! thousand times is still one candidate to verify.
 
+use super::changelog::ArticleState;
 use super::index::{ArticleIndex, IndexStats, NewSlot};
-use super::minhash::{compress, estimate_compressed, Compressed, Signature};
+use super::minhash::{band_keys, compress, estimate_compressed, Compressed, Signature};
 
 /// What the store remembers about an article; owned, so that a backend may build
 /// it from a remote answer.
@@ -41,6 +42,15 @@ pub trait ArticleStore {
     fn expire(&mut self, now: u32) -> usize;
     /// Size and eviction counters, for metrics.
     fn stats(&self) -> IndexStats;
+    /// Records an entry read back from the changelog. A store that keeps its
+    /// own durable state (a shared backend) has nothing to restore.
+    fn restore(&mut self, _entry: &ArticleState) {}
+    /// Starts remembering which articles leave the store, for
+    /// [`Self::drain_removed`]; a store with its own expiry ignores this.
+    fn track_removals(&mut self, _on: bool) {}
+    /// Appends the ids of articles that left the store entirely (expired or
+    /// evicted) since the last call: their changelog entries become tombstones.
+    fn drain_removed(&mut self, _out: &mut Vec<u64>) {}
 }
 
 impl<S: ArticleStore + ?Sized> ArticleStore for Box<S> {
@@ -63,6 +73,15 @@ impl<S: ArticleStore + ?Sized> ArticleStore for Box<S> {
     }
     fn stats(&self) -> IndexStats {
         (**self).stats()
+    }
+    fn restore(&mut self, entry: &ArticleState) {
+        (**self).restore(entry)
+    }
+    fn track_removals(&mut self, on: bool) {
+        (**self).track_removals(on)
+    }
+    fn drain_removed(&mut self, out: &mut Vec<u64>) {
+        (**self).drain_removed(out)
     }
 }
 
@@ -125,6 +144,18 @@ impl ArticleStore for ArticleIndex {
     fn stats(&self) -> IndexStats {
         ArticleIndex::stats(self)
     }
+
+    fn restore(&mut self, entry: &ArticleState) {
+        ArticleIndex::restore(self, entry);
+    }
+
+    fn track_removals(&mut self, on: bool) {
+        ArticleIndex::track_removals(self, on)
+    }
+
+    fn drain_removed(&mut self, out: &mut Vec<u64>) {
+        ArticleIndex::drain_removed(self, out)
+    }
 }
 
 /// An [`ArticleStore`] whose inserts wait in a batch until [`Staged::commit`].
@@ -176,6 +207,23 @@ impl<S: ArticleStore> Staged<S> {
     /// Inserts waiting for a commit.
     pub fn pending(&self) -> usize {
         self.pending.len()
+    }
+
+    /// The batch's inserts as changelog entries, in order. Several inserts of
+    /// one article id in a batch all appear; the last is the one that counts,
+    /// as it is in the index.
+    pub fn pending_states(&self) -> impl Iterator<Item = ArticleState> + '_ {
+        self.pending.iter().map(|p| ArticleState {
+            article_id: p.stored.article_id,
+            cluster_id: p.stored.cluster_id,
+            content_hash: p.stored.content_hash,
+            version: p.stored.version,
+            event_time: p.event_time,
+            signature: p.stored.signature.clone(),
+            // The index files only non-empty representatives under band keys.
+            band_keys: (p.stored.representative && !p.signature.is_empty())
+                .then(|| band_keys(&p.signature)),
+        })
     }
 }
 
@@ -230,6 +278,18 @@ impl<S: ArticleStore> ArticleStore for Staged<S> {
 
     fn stats(&self) -> IndexStats {
         self.inner.stats()
+    }
+
+    fn restore(&mut self, entry: &ArticleState) {
+        self.inner.restore(entry)
+    }
+
+    fn track_removals(&mut self, on: bool) {
+        self.inner.track_removals(on)
+    }
+
+    fn drain_removed(&mut self, out: &mut Vec<u64>) {
+        self.inner.drain_removed(out)
     }
 }
 

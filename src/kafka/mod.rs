@@ -6,9 +6,12 @@
 //!   producer, or stop the service.
 //! - [`records`]: pipeline records → Kafka records with keys and headers.
 //! - [`service`]: the consume → process → produce loop, rebalances, shutdown.
+//! - [`state`]: the dedup state's compacted changelog topic: creation, restore
+//!   on start, and the records each batch writes.
 
 pub mod errors;
 pub mod records;
 pub mod service;
+pub mod state;
 
 pub use service::{run, RunError, RunStats};

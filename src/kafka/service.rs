@@ -6,12 +6,17 @@
 //! 1. parse and fingerprint on `workers.threads` threads (contiguous chunks, so
 //!    the order within every partition is kept), off the async runtime;
 //! 2. dedup verdicts, sequentially, staged in the [`Deduper`];
-//! 3. produce every output, then commit: in exactly-once mode the outputs and the
-//!    input offsets go in one transaction; in at-least-once mode the offsets are
-//!    committed after every output is acknowledged;
+//! 3. produce every output and the batch's dedup state changes (to
+//!    `topics.state`, see [`super::state`]), then commit: in exactly-once mode
+//!    the outputs, the state changes and the input offsets go in one
+//!    transaction; in at-least-once mode the offsets are committed after every
+//!    record is acknowledged;
 //! 4. on success the dedup state is committed; on failure the transaction is
 //!    aborted, the dedup state rolled back, and the consumer rewound to the
 //!    batch's first offsets, so the batch is consumed and processed again.
+//!
+//! Before it subscribes, the service restores the dedup state from
+//! `topics.state` (readiness stays false until then).
 //!
 //! In-flight work is one batch: the consumer is not polled while a batch is
 //! processed, and a batch is bounded by `kafka.transaction_timeout_ms`, which
@@ -39,6 +44,7 @@ use tokio::time::Instant;
 
 use super::errors::{classify, ErrorClass};
 use super::records::{to_kafka, InputRef, OutRecord};
+use super::state::{StateRecord, HEADER_INSTANCE};
 use crate::config::{Delivery, Settings};
 use crate::event::SourceRef;
 use crate::http::Health;
@@ -55,6 +61,11 @@ pub struct RunStats {
     pub batches_aborted: u64,
     pub producers_recreated: u64,
     pub retriable_errors: u64,
+    /// Changes other instances committed, applied from the shared changelog.
+    pub remote_changes_applied: u64,
+    /// Longest consistency window observed: another instance's produce of a
+    /// change → this instance applying it before a decision, in ms.
+    pub follow_lag_max_ms: u64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -274,7 +285,63 @@ pub async fn run<F>(
 where
     F: Future<Output = ()>,
 {
-    let deduper = Deduper::new(settings.clone())?;
+    let mut deduper = Deduper::new(settings.clone())?;
+    // The producer first: in exactly-once mode its init_transactions fences
+    // this instance's previous incarnation and aborts its open transaction, so
+    // a read_committed restore is not held up behind it.
+    let producer = tokio::task::block_in_place(|| make_producer(&settings))?;
+    let instance = instance_id();
+    // This incarnation's name on its changelog records: the follower skips
+    // them, and only them (a previous incarnation's records were restored).
+    let incarnation = format!(
+        "{instance}/{}-{}",
+        std::process::id(),
+        Utc::now().timestamp_nanos_opt().unwrap_or_default()
+    );
+    let mut follower = None;
+    if settings.dedup.changelog && settings.dedup.enabled {
+        deduper.enable_changelog(instance.clone());
+        health.set_loading("dedup state: looking for the changelog topic");
+        // A broker or a partition leader may be down at start: retry what is
+        // retriable (readiness stays false meanwhile), stop on what is fatal.
+        let mut backoff = settings.kafka.retry_backoff;
+        let restore = loop {
+            let attempt = match super::state::ensure_topic(&settings).await {
+                Ok(_) => tokio::task::block_in_place(|| {
+                    super::state::restore(&settings, &health, &mut deduper)
+                }),
+                Err(e) => Err(e),
+            };
+            match attempt {
+                Ok(r) => break r,
+                Err(RunError::Kafka { context, source })
+                    if classify(&source) != ErrorClass::Fatal =>
+                {
+                    tracing::warn!(error = %source, context, backoff_ms = backoff.as_millis() as u64, "cannot restore the dedup state yet; retrying");
+                    metrics::broker_retry();
+                    tokio::time::sleep(backoff).await;
+                    backoff = (backoff * 2).min(settings.kafka.retry_backoff_max);
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        if settings.dedup.follow_changelog {
+            let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            let stop = Arc::new(std::sync::atomic::AtomicBool::new(false));
+            let handle = super::state::follow(
+                &settings,
+                &restore.next_offsets,
+                incarnation.clone(),
+                tx,
+                stop.clone(),
+            )?;
+            follower = Some(Follower {
+                rx,
+                stop,
+                handle: Some(handle),
+            });
+        }
+    }
     health.set_loaded();
     let consumer: WartaConsumer = consumer_config(&settings)
         .create_with_context(WartaContext {
@@ -286,9 +353,10 @@ where
     consumer
         .subscribe(&topics)
         .map_err(kafka("subscribing to the input topics"))?;
-    let producer = tokio::task::block_in_place(|| make_producer(&settings))?;
     let mut svc = Service {
         deduper,
+        instance: incarnation,
+        follower,
         settings: settings.clone(),
         consumer: Arc::new(consumer),
         producer,
@@ -322,7 +390,9 @@ where
         tokio::select! {
             biased;
             _ = &mut shutdown => break,
-            _ = heartbeat.tick() => {}
+            // Idle or not, other instances' changes are applied at least once
+            // a second, so the channel from the follower stays short.
+            _ = heartbeat.tick() => svc.apply_followed(),
             _ = timer => {
                 svc.flush(std::mem::take(&mut batch)).await?;
                 deadline = None;
@@ -373,6 +443,10 @@ struct Service {
     consumer: Arc<WartaConsumer>,
     producer: FutureProducer,
     deduper: Deduper,
+    /// This incarnation's name, on every changelog record it writes.
+    instance: String,
+    /// Follows the other instances' changelog records (the global table).
+    follower: Option<Follower>,
     stats: RunStats,
     backoff: Duration,
     /// After a batch the broker refused, batches of one input, to find the
@@ -383,6 +457,22 @@ struct Service {
     /// An input whose outputs failed alone [`POISON_AFTER`] times: it becomes a
     /// dead letter (`output_rejected`) so its partition can move on.
     poison: Option<(String, i32, i64)>,
+}
+
+/// The changelog follower thread and the channel it feeds.
+struct Follower {
+    rx: tokio::sync::mpsc::UnboundedReceiver<super::state::Followed>,
+    stop: Arc<std::sync::atomic::AtomicBool>,
+    handle: Option<std::thread::JoinHandle<()>>,
+}
+
+impl Drop for Follower {
+    fn drop(&mut self) {
+        self.stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        if let Some(h) = self.handle.take() {
+            let _ = h.join();
+        }
+    }
 }
 
 /// Failures of a one-input batch before its input is dead-lettered.
@@ -444,9 +534,38 @@ impl Service {
         result
     }
 
+    /// Applies the changes other instances committed that the follower has
+    /// read, and measures the consistency window: from their produce time to
+    /// now, when they become visible to this instance's decisions.
+    fn apply_followed(&mut self) {
+        let Some(f) = &mut self.follower else {
+            return;
+        };
+        let now_ms = Utc::now().timestamp_millis();
+        let mut applied = 0u64;
+        let mut max_lag_ms = 0i64;
+        while let Ok(followed) = f.rx.try_recv() {
+            if self.deduper.apply_remote(&followed.change) {
+                applied += 1;
+                if let Some(t) = followed.timestamp_ms {
+                    let lag = (now_ms - t).max(0);
+                    max_lag_ms = max_lag_ms.max(lag);
+                    metrics::state_follow_lag(lag as f64 / 1000.0);
+                }
+            }
+        }
+        if applied > 0 {
+            metrics::state_remote_applied(applied);
+            self.stats.remote_changes_applied += applied;
+            self.stats.follow_lag_max_ms = self.stats.follow_lag_max_ms.max(max_lag_ms as u64);
+            tracing::debug!(applied, max_lag_ms, "applied other instances' dedup state");
+        }
+    }
+
     /// Processes and commits one batch; on failure aborts and rewinds so the
     /// batch is consumed again.
     async fn flush_batch(&mut self, batch: Vec<OwnedMessage>) -> Result<(), RunError> {
+        self.apply_followed();
         let settings = self.settings.clone();
         let prepared = tokio::task::block_in_place(|| prepare_parallel(&settings, &batch))?;
         let mut outs: Vec<OutRecord> = Vec::with_capacity(batch.len() * 4);
@@ -487,9 +606,13 @@ impl Service {
             };
             outs.extend(to_kafka(&settings, &input, &processed.records));
         }
-        match self.produce_and_commit(&batch, &outs).await {
+        // The batch's dedup state changes go in the same transaction as its
+        // outputs and offsets, so an aborted batch leaves no state behind.
+        let state = super::state::records(&self.deduper.changes());
+        match self.produce_and_commit(&batch, &outs, &state).await {
             Ok(()) => {
                 self.deduper.commit();
+                metrics::state_records_written(state.len());
                 tally.committed(Utc::now());
                 let a = self.deduper.article_stats();
                 let (_, headlines_evicted) = self.deduper.headline_removed_totals();
@@ -556,6 +679,7 @@ impl Service {
         &self,
         batch: &[OwnedMessage],
         outs: &[OutRecord],
+        state: &[StateRecord],
     ) -> Result<(), (&'static str, KafkaError)> {
         let k = &self.settings.kafka;
         let eos = k.delivery == Delivery::ExactlyOnce;
@@ -579,23 +703,35 @@ impl Service {
             if let Some(key) = &o.key {
                 record = record.key(key);
             }
-            loop {
-                match self.producer.send_result(record) {
-                    Ok(delivery) => {
-                        deliveries.push(delivery);
-                        break;
-                    }
-                    Err((
-                        KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull),
-                        r,
-                    )) => {
-                        // The local queue is full: let deliveries drain, then retry.
-                        record = r;
-                        tokio::time::sleep(Duration::from_millis(5)).await;
-                    }
-                    Err((e, _)) => return Err(("producing", e)),
+            deliveries.push(self.send(record).await?);
+        }
+        if !eos {
+            // At least once, the state must never get ahead of the outputs: a
+            // crash after the state but before an output would make the replay
+            // call that input `unchanged` and its output would be lost. So the
+            // outputs are acknowledged first; a crash in between only replays
+            // the batch with its outputs written twice, as at-least-once allows.
+            for d in deliveries.drain(..) {
+                match d.await {
+                    Ok(Ok(_)) => {}
+                    Ok(Err((e, _))) => return Err(("delivering", e)),
+                    Err(_) => return Err(("delivering", KafkaError::Canceled)),
                 }
             }
+        }
+        for r in state {
+            let headers = OwnedHeaders::new_with_capacity(1).insert(Header {
+                key: HEADER_INSTANCE,
+                value: Some(self.instance.as_bytes()),
+            });
+            let mut record: FutureRecord<'_, Vec<u8>, Vec<u8>> =
+                FutureRecord::to(&self.settings.topics.state)
+                    .key(&r.key)
+                    .headers(headers);
+            if let Some(v) = &r.value {
+                record = record.payload(v);
+            }
+            deliveries.push(self.send(record).await?);
         }
         for d in deliveries {
             match d.await {
@@ -627,6 +763,27 @@ impl Service {
                     .commit(&offsets, CommitMode::Sync)
                     .map_err(|e| ("committing offsets", e))
             })
+        }
+    }
+
+    /// Enqueues one record, waiting while the local queue is full.
+    async fn send<'a>(
+        &self,
+        mut record: FutureRecord<'a, Vec<u8>, Vec<u8>>,
+    ) -> Result<rdkafka::producer::DeliveryFuture, (&'static str, KafkaError)> {
+        loop {
+            match self.producer.send_result(record) {
+                Ok(delivery) => return Ok(delivery),
+                Err((
+                    KafkaError::MessageProduction(rdkafka::types::RDKafkaErrorCode::QueueFull),
+                    r,
+                )) => {
+                    // The local queue is full: let deliveries drain, then retry.
+                    record = r;
+                    tokio::time::sleep(Duration::from_millis(5)).await;
+                }
+                Err((e, _)) => return Err(("producing", e)),
+            }
         }
     }
 

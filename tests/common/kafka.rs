@@ -25,6 +25,9 @@ pub const OUTPUTS: [&str; 4] = [
     "raw-pages-dlq",
 ];
 
+/// The dedup changelog's default name; tests on a shared broker prefix it.
+pub const STATE_TOPIC: &str = "warta-dedup-state";
+
 pub fn settings(brokers: &str, group: &str, extra: &[(&str, &str)]) -> Arc<Settings> {
     let mut env: BTreeMap<String, String> = [
         ("WARTA__KAFKA__BROKERS", brokers),
@@ -215,8 +218,11 @@ pub async fn create_topics(brokers: &str, prefix: &str, input_partitions: i32) {
         .set("bootstrap.servers", brokers)
         .create()
         .expect("admin client");
+    // The dedup changelog too: warta would create it, compacted, but a test
+    // broker may not take every topic config.
     let names: Vec<String> = std::iter::once("raw-pages")
         .chain(OUTPUTS)
+        .chain([STATE_TOPIC])
         .map(|t| format!("{prefix}{t}"))
         .collect();
     let topics: Vec<NewTopic<'_>> = names
@@ -262,6 +268,10 @@ pub fn topic_env(prefix: &str) -> Vec<(String, String)> {
         (
             "WARTA__TOPICS__DEAD_LETTER".into(),
             format!("{prefix}raw-pages-dlq"),
+        ),
+        (
+            "WARTA__TOPICS__STATE".into(),
+            format!("{prefix}{STATE_TOPIC}"),
         ),
         ("WARTA__KAFKA__DELIVERY".into(), "at-least-once".into()),
     ]
