@@ -16,20 +16,11 @@ use std::time::Duration;
 
 use common::kafka::*;
 use rdkafka::consumer::{BaseConsumer, Consumer};
-use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 
-fn mock() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
-    let m = MockCluster::new(3).expect("mock cluster");
-    m.create_topic("raw-pages", 2, 1).unwrap();
-    for t in OUTPUTS {
-        m.create_topic(t, 2, 1).unwrap();
-    }
-    // The mock does not answer CreateTopics, so warta cannot create its
-    // dedup changelog here.
-    m.create_topic(STATE_TOPIC, 2, 1).unwrap();
-    m
+fn mock() -> Mock {
+    mock_cluster(3, 2)
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]

@@ -19,21 +19,13 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use common::kafka::*;
-use rdkafka::mocking::MockCluster;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use warta::kafka::RunStats;
 
 const STATE: &str = STATE_TOPIC;
 
-fn mock() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
-    let m = MockCluster::new(3).expect("mock cluster");
-    m.create_topic("raw-pages", 2, 1).unwrap();
-    for t in OUTPUTS {
-        m.create_topic(t, 2, 1).unwrap();
-    }
-    // The mock does not answer CreateTopics: the test creates the changelog.
-    m.create_topic(STATE, 3, 1).unwrap();
-    m
+fn mock() -> Mock {
+    mock_cluster(3, 3)
 }
 
 /// Produces the example pages with these indexes (examples/pages.jsonl: 0 the

@@ -14,25 +14,13 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use common::kafka::*;
-use rdkafka::mocking::MockCluster;
 use warta::app::App;
 use warta::config::Settings;
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn mock() -> MockCluster<'static, rdkafka::producer::DefaultProducerContext> {
-    let cluster = MockCluster::new(1).expect("mock cluster");
-    for t in [
-        "raw-pages",
-        "clean-articles",
-        "clean-headlines",
-        "page-duplicates",
-        "raw-pages-dlq",
-        "warta-dedup-state",
-    ] {
-        cluster.create_topic(t, 2, 1).expect("create topic");
-    }
-    cluster
+fn mock() -> Mock {
+    mock_cluster(1, 2)
 }
 
 /// GET `url` on a blocking thread; returns status and body.

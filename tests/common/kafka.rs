@@ -28,6 +28,22 @@ pub const OUTPUTS: [&str; 4] = [
 /// The dedup changelog's default name; tests on a shared broker prefix it.
 pub const STATE_TOPIC: &str = "warta-dedup-state";
 
+pub type Mock = rdkafka::mocking::MockCluster<'static, rdkafka::producer::DefaultProducerContext>;
+
+/// A MockCluster of `brokers` brokers with warta's default topics: the input
+/// and the outputs with 2 partitions each, the dedup changelog with
+/// `state_partitions`. The mock does not answer CreateTopics, so neither the
+/// tests' admin helper nor warta itself can create them.
+pub fn mock_cluster(brokers: i32, state_partitions: i32) -> Mock {
+    let m = Mock::new(brokers).expect("mock cluster");
+    for t in std::iter::once("raw-pages").chain(OUTPUTS) {
+        m.create_topic(t, 2, 1).expect("create topic");
+    }
+    m.create_topic(STATE_TOPIC, state_partitions, 1)
+        .expect("create topic");
+    m
+}
+
 pub fn settings(brokers: &str, group: &str, extra: &[(&str, &str)]) -> Arc<Settings> {
     let mut env: BTreeMap<String, String> = [
         ("WARTA__KAFKA__BROKERS", brokers),
