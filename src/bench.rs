@@ -50,6 +50,8 @@ pub enum BenchError {
     Empty(String),
     #[error("cannot build the dedup index")]
     Index(#[from] crate::dedup::index::IndexError),
+    #[error("cannot open the dedup state")]
+    Open(#[from] crate::pipeline::OpenError),
 }
 
 /// Runs the pipeline over every line of `path`, `rounds` times.
@@ -581,4 +583,273 @@ pub fn restore_mock(
         total_secs,
         ..Default::default()
     })
+}
+
+/// Figures from one `bench store` run: the dedup stage alone (verdicts and
+/// records, parsing excluded) over the same prepared pages, with the
+/// in-memory index and with the Redis store, rounds alternating.
+#[derive(Debug, Clone, Default)]
+pub struct StoreBench {
+    pub pages: usize,
+    pub rounds: usize,
+    /// Median seconds per round.
+    pub memory_secs: f64,
+    pub redis_secs: f64,
+    /// Verdict counts of the last Redis round.
+    pub verdicts: std::collections::BTreeMap<&'static str, usize>,
+    /// Pages of the last round whose Redis outcome differed from memory's.
+    pub mismatched: usize,
+}
+
+impl std::fmt::Display for StoreBench {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let per_page = |s: f64| s / self.pages as f64 * 1e6;
+        writeln!(
+            f,
+            "pages: {} per round ({:?}; {} differ from memory), rounds: {} each, alternating",
+            self.pages, self.verdicts, self.mismatched, self.rounds
+        )?;
+        writeln!(
+            f,
+            "memory: median {:.1} µs/page ({:.0} pages/s)",
+            per_page(self.memory_secs),
+            self.pages as f64 / self.memory_secs
+        )?;
+        writeln!(
+            f,
+            "redis:  median {:.1} µs/page ({:.0} pages/s)",
+            per_page(self.redis_secs),
+            self.pages as f64 / self.redis_secs
+        )?;
+        write!(
+            f,
+            "redis/memory time: {:.1}",
+            self.redis_secs / self.memory_secs
+        )
+    }
+}
+
+/// Why `bench store` failed.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreBenchError {
+    #[error("cannot build the pages")]
+    Corpus(#[from] crate::corpus::CorpusError),
+    #[error("cannot open the dedup state")]
+    Open(#[from] crate::pipeline::OpenError),
+    #[error("the Redis store failed during the bench")]
+    Store(#[from] crate::dedup::verdict::StoreError),
+}
+
+/// Times the dedup stage with the in-memory index and with the Redis store
+/// that `settings.redis` names (each Redis round under a fresh key prefix).
+/// The pages: `originals` IndoSum articles, then each one's recrawl and a copy
+/// on another site.
+pub fn store(
+    settings: &Settings,
+    corpus: &Path,
+    originals: usize,
+    rounds: usize,
+) -> Result<StoreBench, StoreBenchError> {
+    use crate::pipeline::{Deduper, Outcome, Preparer};
+    let fetched = chrono::DateTime::parse_from_rfc3339("2025-12-31T05:00:00Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|_| Utc::now());
+    let events = crate::corpus::indosum_events(corpus, originals, fetched)?;
+    let mut pages = events.clone();
+    for (i, e) in events.iter().enumerate() {
+        pages.push(e.clone());
+        if let Ok(mut v) = serde_json::from_slice::<serde_json::Value>(e) {
+            v["url"] = format!("https://salinan.example/{i}").into();
+            pages.push(v.to_string().into_bytes());
+        }
+    }
+    let mut memory_settings = settings.clone();
+    memory_settings.dedup.store = crate::config::StoreKind::Memory;
+    let memory_settings = Arc::new(memory_settings);
+    let mut preparer = Preparer::new(memory_settings.clone());
+    let prepared: Vec<_> = pages
+        .iter()
+        .map(|p| preparer.prepare(p, SourceRef::Line { line: 0 }, fetched))
+        .collect();
+    let mut out = StoreBench {
+        pages: prepared.len(),
+        rounds,
+        ..StoreBench::default()
+    };
+    let (mut memory, mut redis) = (Vec::new(), Vec::new());
+    let run = |deduper: &mut Deduper| -> Result<(f64, Vec<Outcome>), StoreBenchError> {
+        let started = std::time::Instant::now();
+        let mut outcomes = Vec::with_capacity(prepared.len());
+        for (i, p) in prepared.iter().enumerate() {
+            deduper.set_origin(i as u64 + 1);
+            outcomes.push(std::hint::black_box(deduper.decide(p)).outcome);
+            deduper.commit();
+        }
+        if let Some(e) = deduper.take_store_error() {
+            return Err(e.into());
+        }
+        Ok((started.elapsed().as_secs_f64(), outcomes))
+    };
+    for round in 0..rounds.max(1) {
+        let mut m = Deduper::open(memory_settings.clone())?;
+        let (secs, expected) = run(&mut m)?;
+        memory.push(secs);
+        let mut s = settings.clone();
+        s.dedup.store = crate::config::StoreKind::Redis;
+        s.redis.prefix = format!("{}-bench-{}-{round}", s.redis.prefix, std::process::id());
+        let mut r = Deduper::open(Arc::new(s))?;
+        let (secs, outcomes) = run(&mut r)?;
+        redis.push(secs);
+        out.verdicts.clear();
+        out.mismatched = 0;
+        for (o, e) in outcomes.iter().zip(&expected) {
+            let name = match o {
+                Outcome::Article { verdict, .. } => verdict.as_str(),
+                Outcome::HeadlinesOnly { .. } => "headlines_only",
+                Outcome::Rejected(_) => "rejected",
+            };
+            *out.verdicts.entry(name).or_default() += 1;
+            out.mismatched += usize::from(o != e);
+        }
+    }
+    out.memory_secs = median(&mut memory);
+    out.redis_secs = median(&mut redis);
+    Ok(out)
+}
+
+/// Figures from one `bench changelog` run.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ChangelogBench {
+    pub pages: usize,
+    /// Records written (entries, watermarks, tombstones) and their bytes.
+    pub records: usize,
+    pub bytes: usize,
+    pub tombstones: usize,
+    /// What compaction keeps: the last record per key, tombstoned keys dropped.
+    pub live_keys: usize,
+    pub live_bytes: usize,
+    pub live_articles: usize,
+    /// Articles in the index at the end; compaction must keep exactly these.
+    pub index_articles: usize,
+    pub cap: usize,
+    pub secs: f64,
+}
+
+impl std::fmt::Display for ChangelogBench {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let mb = |b: usize| b as f64 / 1e6;
+        writeln!(f, "pages decided: {} in {:.1} s", self.pages, self.secs)?;
+        writeln!(
+            f,
+            "changelog written: {} records ({} tombstones), {:.1} MB",
+            self.records,
+            self.tombstones,
+            mb(self.bytes)
+        )?;
+        writeln!(
+            f,
+            "after compaction: {} keys, {:.1} MB; {} article entries, the index holds {} (cap {})",
+            self.live_keys,
+            mb(self.live_bytes),
+            self.live_articles,
+            self.index_articles,
+            self.cap
+        )?;
+        write!(
+            f,
+            "bounded: {}",
+            self.live_articles == self.index_articles && self.live_articles <= self.cap
+        )
+    }
+}
+
+/// Streams `articles × (1 + churn)` synthetic pages through a deduper with the
+/// changelog on, `dedup.max_articles = articles`: `articles` distinct URLs
+/// first, then the churn (updated versions of earlier URLs and new URLs, half
+/// each), one page every 0.4 s of event time so that the TTL (7 days) expires
+/// the oldest entries too. Compacts the written log the way Kafka does and
+/// compares it with the index.
+pub fn changelog(settings: &Settings, articles: usize, churn: f64) -> ChangelogBench {
+    use crate::dedup::changelog::Change;
+    use crate::pipeline::{Deduper, Preparer};
+    let mut s = settings.clone();
+    s.dedup.max_articles = articles.max(1);
+    let settings = Arc::new(s);
+    let mut preparer = Preparer::new(settings.clone());
+    let Ok(mut deduper) = Deduper::new(settings.clone()) else {
+        return ChangelogBench::default();
+    };
+    deduper.enable_changelog("bench");
+    let total = articles + (articles as f64 * churn.max(0.0)) as usize;
+    let start = chrono::DateTime::parse_from_rfc3339("2025-12-01T00:00:00Z")
+        .map(|t| t.with_timezone(&Utc))
+        .unwrap_or_else(|_| Utc::now());
+    let page = |i: usize| -> Vec<u8> {
+        // Past the first `articles`, even pages update an earlier URL.
+        let (url, version) = if i >= articles && i % 2 == 0 {
+            ((i * 7919) % articles, i)
+        } else {
+            (i, 0)
+        };
+        let content: String = (0..5)
+            .map(|k| {
+                format!(
+                    "Kalimat {k} artikel {url} versi {version} membahas topik {} dan {}.\n",
+                    url * 31 + k,
+                    version * 7 + k
+                )
+            })
+            .collect();
+        let t = start + chrono::Duration::milliseconds(i as i64 * 400);
+        serde_json::json!({
+            "url": format!("https://contoh.id/berita/{url}"),
+            "fetched_at": t.to_rfc3339(),
+            "content": content,
+        })
+        .to_string()
+        .into_bytes()
+    };
+    let mut out = ChangelogBench {
+        pages: total,
+        cap: articles,
+        ..ChangelogBench::default()
+    };
+    let mut live: std::collections::HashMap<Vec<u8>, usize> = std::collections::HashMap::new();
+    let mut write = |changes: Vec<Change>, out: &mut ChangelogBench| {
+        for c in changes {
+            let (k, v) = c.encode();
+            out.records += 1;
+            out.bytes += k.len() + v.as_ref().map_or(0, Vec::len);
+            match v {
+                Some(v) => {
+                    live.insert(k, v.len());
+                }
+                None => {
+                    out.tombstones += 1;
+                    live.remove(&k);
+                }
+            }
+        }
+    };
+    let started = std::time::Instant::now();
+    let mut i = 0;
+    while i < total {
+        let end = (i + 500).min(total);
+        for j in i..end {
+            let p = preparer.prepare(&page(j), SourceRef::Line { line: j as u64 }, start);
+            deduper.decide(&p);
+        }
+        write(deduper.changes(), &mut out);
+        deduper.commit();
+        i = end;
+    }
+    // One more (empty) batch carries the last commit's tombstones.
+    write(deduper.changes(), &mut out);
+    deduper.commit();
+    out.secs = started.elapsed().as_secs_f64();
+    out.live_keys = live.len();
+    out.live_bytes = live.iter().map(|(k, v)| k.len() + v).sum();
+    out.live_articles = live.keys().filter(|k| k.starts_with(b"a:")).count();
+    out.index_articles = deduper.article_stats().live;
+    out
 }

@@ -62,6 +62,16 @@ pub struct RawDedup {
     pub changelog: bool,
     pub changelog_partitions: u32,
     pub follow_changelog: bool,
+    pub store: String,
+    pub redis: RawRedis,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawRedis {
+    pub urls: Vec<String>,
+    pub cluster: bool,
+    pub prefix: String,
+    pub timeout_ms: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -153,6 +163,17 @@ pub struct DedupSettings {
     /// Whether a running instance applies the changes other instances write
     /// to the changelog (one logical index across instances).
     pub follow_changelog: bool,
+    /// Where the article index lives.
+    pub store: StoreKind,
+}
+
+/// Where the article index lives (`dedup.store`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StoreKind {
+    /// In the instance's memory, restored from the changelog.
+    Memory,
+    /// In Redis, shared by every instance at once (`[dedup.redis]`).
+    Redis,
 }
 
 /// Delivery guarantee of `warta run`.
@@ -202,6 +223,8 @@ pub struct Settings {
     pub log_level: String,
     pub log_format: LogFormat,
     pub sites: BTreeMap<String, SiteHints>,
+    /// How to reach Redis when `dedup.store = "redis"`.
+    pub redis: crate::dedup::redis::RedisConfig,
     /// The merged configuration as read, for `warta check-config`.
     pub raw: RawConfig,
 }
@@ -256,7 +279,8 @@ impl Settings {
             .separator("__")
             .try_parsing(true)
             .list_separator(",")
-            .with_list_parse_key("topics.input");
+            .with_list_parse_key("topics.input")
+            .with_list_parse_key("dedup.redis.urls");
         if let Some(vars) = sources.env {
             env = env.source(Some(vars.into_iter().collect()));
         }
@@ -402,6 +426,53 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
             DuplicatePolicy::Route
         }
     };
+    let store = match d.store.as_str() {
+        "memory" => StoreKind::Memory,
+        "redis" => StoreKind::Redis,
+        other => {
+            problems.push(format!(
+                "dedup.store ({other:?}) must be \"memory\" or \"redis\""
+            ));
+            StoreKind::Memory
+        }
+    };
+    let r = &d.redis;
+    if store == StoreKind::Redis {
+        if r.urls.is_empty() {
+            problems.push("dedup.redis.urls must name at least one server".into());
+        }
+        if !r.cluster && r.urls.len() > 1 {
+            problems.push(format!(
+                "dedup.redis.urls names {} servers; set dedup.redis.cluster = true for a Redis Cluster",
+                r.urls.len()
+            ));
+        }
+    }
+    for url in &r.urls {
+        if !url.starts_with("redis://") {
+            problems.push(format!(
+                "dedup.redis.urls: {url:?} must start with redis:// (TLS to Redis is not built in)"
+            ));
+        }
+    }
+    if r.prefix.is_empty() || r.prefix.contains(['{', '}', ' ']) {
+        problems.push(format!(
+            "dedup.redis.prefix ({:?}) must be non-empty, without braces or spaces",
+            r.prefix
+        ));
+    }
+    if !(1..=60_000).contains(&r.timeout_ms) {
+        problems.push(format!(
+            "dedup.redis.timeout_ms ({}) must be between 1 and 60000",
+            r.timeout_ms
+        ));
+    }
+    let redis = crate::dedup::redis::RedisConfig {
+        urls: r.urls.clone(),
+        cluster: r.cluster,
+        prefix: r.prefix.clone(),
+        timeout: std::time::Duration::from_millis(r.timeout_ms.clamp(1, 60_000)),
+    };
     let dedup = DedupSettings {
         enabled: d.enabled,
         threshold: d.threshold,
@@ -416,6 +487,7 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
         changelog: d.changelog,
         changelog_partitions: d.changelog_partitions.clamp(1, 10_000) as i32,
         follow_changelog: d.follow_changelog,
+        store,
     };
     let k = &raw.kafka;
     let delivery = match k.delivery.as_str() {
@@ -584,6 +656,7 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
         log_level: raw.log.level.clone(),
         log_format,
         sites,
+        redis,
         raw,
     }
 }

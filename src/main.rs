@@ -144,6 +144,29 @@ enum BenchCommand {
         #[arg(long, default_value_t = 64)]
         partitions: i32,
     },
+    /// The compacted changelog stays bounded: ARTICLES distinct pages with
+    /// `dedup.max_articles = ARTICLES`, then ARTICLES × CHURN more (updates and
+    /// new URLs), the TTL expiring the oldest; compacts the written records
+    /// as Kafka does and compares them with the index.
+    Changelog {
+        #[arg(long, default_value_t = 1_000_000)]
+        articles: usize,
+        #[arg(long, default_value_t = 1.0)]
+        churn: f64,
+    },
+    /// The dedup stage alone with the in-memory index and with the Redis store
+    /// (`[dedup.redis]` of the configuration), side by side: ORIGINALS IndoSum
+    /// articles, each one's recrawl and a copy; ROUNDS rounds of each,
+    /// alternating; prints the medians and their ratio.
+    Store {
+        #[arg(long, default_value_t = 1000)]
+        originals: usize,
+        #[arg(long, default_value_t = 5)]
+        rounds: usize,
+        /// The IndoSum directory.
+        #[arg(long, default_value = "../shared/corpora/indosum-dev/indosum")]
+        corpus: PathBuf,
+    },
 }
 
 fn main() -> ExitCode {
@@ -302,6 +325,19 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 warta::bench::restore(&settings, articles, headlines, churn)?
             };
+            println!("{result}");
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Changelog { articles, churn }) => {
+            println!("{}", warta::bench::changelog(&settings, articles, churn));
+            Ok(())
+        }
+        Command::Bench(BenchCommand::Store {
+            originals,
+            rounds,
+            corpus,
+        }) => {
+            let result = warta::bench::store(&settings, &corpus, originals, rounds)?;
             println!("{result}");
             Ok(())
         }

@@ -52,6 +52,7 @@ pub const STATE_RECORDS_INVALID: &str = "warta_state_records_invalid_total";
 pub const STATE_RECORDS_WRITTEN: &str = "warta_state_records_written_total";
 pub const STATE_REMOTE_APPLIED: &str = "warta_state_remote_changes_applied_total";
 pub const STATE_FOLLOW_LAG: &str = "warta_state_follow_lag_seconds";
+pub const STORE_ERRORS: &str = "warta_dedup_store_errors_total";
 
 /// Histogram buckets for per-page CPU work: 10 µs to 1 s.
 pub const STAGE_BUCKETS: &[f64] = &[
@@ -201,6 +202,10 @@ pub fn register(input_topics: &[String]) {
         STATE_REMOTE_APPLIED,
         "Dedup state changes committed by other instances and applied here."
     );
+    describe_counter!(
+        STORE_ERRORS,
+        "Batches rewound because the shared dedup store (Redis) failed; each is decided again."
+    );
     describe_histogram!(
         STATE_FOLLOW_LAG,
         "Consistency window: another instance's produce of a dedup state change to this instance applying it before its next decision."
@@ -245,6 +250,7 @@ pub fn register(input_topics: &[String]) {
     counter!(STATE_RECORDS_INVALID).absolute(0);
     counter!(STATE_RECORDS_WRITTEN).absolute(0);
     counter!(STATE_REMOTE_APPLIED).absolute(0);
+    counter!(STORE_ERRORS).absolute(0);
     for code in COMMON_PRODUCE_ERRORS {
         counter!(PRODUCE_ERRORS, "code" => error_code(code)).absolute(0);
     }
@@ -353,6 +359,11 @@ pub fn state_records_invalid(n: u64) {
 /// Changelog records of a committed batch.
 pub fn state_records_written(n: usize) {
     counter!(STATE_RECORDS_WRITTEN).increment(n as u64);
+}
+
+/// A batch rewound because the shared dedup store failed.
+pub fn store_error() {
+    counter!(STORE_ERRORS).increment(1);
 }
 
 pub fn state_remote_applied(n: u64) {

@@ -15,12 +15,14 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use serde::Serialize;
 
-use crate::config::{DuplicatePolicy, Settings};
+use crate::config::{DuplicatePolicy, Settings, StoreKind};
 use crate::dedup::changelog::{Change, RestoreTable, StateKey};
 use crate::dedup::headlines::{HeadlineIndex, HeadlineVerdict};
 use crate::dedup::index::{ArticleIndex, IndexConfig, IndexStats};
 use crate::dedup::minhash::{Fingerprinter, Signature};
-use crate::dedup::verdict::{decide, ArticleKey, ArticleStore, Decision, Staged, Verdict};
+use crate::dedup::verdict::{
+    decide, ArticleKey, ArticleStore, Decision, Staged, StoreError, Verdict,
+};
 use crate::event::{
     rfc3339, Article, ArticleVerdict, Headline, HeadlineVerdictKind, InvalidInput, Page,
     RejectCode, Rejected, SourceRef, SCHEMA_VERSION,
@@ -197,7 +199,30 @@ pub struct Restored {
     pub watermark: u32,
 }
 
+/// Why the dedup state could not be opened.
+#[derive(Debug, thiserror::Error)]
+pub enum OpenError {
+    #[error("cannot build the dedup index")]
+    Index(#[from] crate::dedup::index::IndexError),
+    #[error("cannot open the Redis dedup store (dedup.store = \"redis\")")]
+    Redis(#[from] crate::dedup::redis::RedisStoreError),
+}
+
 impl Deduper {
+    /// A deduper over the store `dedup.store` names.
+    pub fn open(settings: Arc<Settings>) -> Result<Self, OpenError> {
+        match settings.dedup.store {
+            StoreKind::Memory => Ok(Self::new(settings)?),
+            StoreKind::Redis => {
+                let store = crate::dedup::redis::RedisStore::connect(
+                    &settings.redis,
+                    settings.dedup.ttl_secs,
+                )?;
+                Ok(Self::with_store(settings, Box::new(store)))
+            }
+        }
+    }
+
     /// A deduper with the in-memory index, sized from the settings.
     pub fn new(settings: Arc<Settings>) -> Result<Self, crate::dedup::index::IndexError> {
         let d = settings.dedup;
@@ -357,6 +382,19 @@ impl Deduper {
         self.watermark = self.committed_watermark;
     }
 
+    /// Names the input the next [`Self::decide`] is for (a hash of where it was
+    /// read; 0 for none), so a shared store recognises the writes of an aborted
+    /// attempt at the same input.
+    pub fn set_origin(&mut self, origin: u64) {
+        self.articles.begin_input(origin);
+    }
+
+    /// The error the article store hit since the last call. The verdicts since
+    /// then are unreliable: roll the batch back and decide it again.
+    pub fn take_store_error(&mut self) -> Option<StoreError> {
+        self.articles.take_error()
+    }
+
     /// Article index size and eviction counters.
     pub fn article_stats(&self) -> IndexStats {
         self.articles.stats()
@@ -485,10 +523,10 @@ pub struct Pipeline {
 }
 
 impl Pipeline {
-    pub fn new(settings: Arc<Settings>) -> Result<Self, crate::dedup::index::IndexError> {
+    pub fn new(settings: Arc<Settings>) -> Result<Self, OpenError> {
         Ok(Pipeline {
             preparer: Preparer::new(settings.clone()),
-            deduper: Deduper::new(settings)?,
+            deduper: Deduper::open(settings)?,
         })
     }
 
@@ -499,6 +537,23 @@ impl Pipeline {
         let processed = self.deduper.decide(&prepared);
         self.deduper.commit();
         processed
+    }
+
+    /// [`Self::process`], failing when the dedup store failed on the way.
+    pub fn try_process(
+        &mut self,
+        bytes: &[u8],
+        source: SourceRef,
+        now: DateTime<Utc>,
+    ) -> Result<Processed, StoreError> {
+        let prepared = self.preparer.prepare(bytes, source, now);
+        let processed = self.deduper.decide(&prepared);
+        if let Some(e) = self.deduper.take_store_error() {
+            self.deduper.rollback();
+            return Err(e);
+        }
+        self.deduper.commit();
+        Ok(processed)
     }
 
     pub fn deduper(&self) -> &Deduper {

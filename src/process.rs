@@ -140,8 +140,10 @@ pub enum ProcessError {
     },
     #[error("a plain-text page needs --url (the page's absolute URL)")]
     TextNeedsUrl,
-    #[error("cannot build the dedup index")]
-    Index(#[from] crate::dedup::index::IndexError),
+    #[error("cannot open the dedup state")]
+    Open(#[from] crate::pipeline::OpenError),
+    #[error("the dedup store failed; the output stops before the input it failed on")]
+    Store(#[from] crate::dedup::verdict::StoreError),
 }
 
 /// Runs the pipeline over the input. Records go to `stdout` unless
@@ -188,7 +190,7 @@ pub fn run(
             metadata: None,
         };
         let bytes = serde_json::to_vec(&raw).unwrap_or_default();
-        let processed = pipeline.process(&bytes, SourceRef::Line { line: 1 }, Utc::now());
+        let processed = pipeline.try_process(&bytes, SourceRef::Line { line: 1 }, Utc::now())?;
         summary.record(processed.outcome);
         sink.write(&settings, &processed.records)?;
     } else {
@@ -203,7 +205,7 @@ pub fn run(
             while matches!(line.last(), Some(b'\n' | b'\r')) {
                 line.pop();
             }
-            let processed = pipeline.process(&line, SourceRef::Line { line: n }, Utc::now());
+            let processed = pipeline.try_process(&line, SourceRef::Line { line: n }, Utc::now())?;
             summary.record(processed.outcome);
             sink.write(&settings, &processed.records)?;
         }

@@ -13,4 +13,5 @@ pub mod changelog;
 pub mod headlines;
 pub mod index;
 pub mod minhash;
+pub mod redis;
 pub mod verdict;

@@ -51,7 +51,34 @@ pub trait ArticleStore {
     /// Appends the ids of articles that left the store entirely (expired or
     /// evicted) since the last call: their changelog entries become tombstones.
     fn drain_removed(&mut self, _out: &mut Vec<u64>) {}
+    /// Records a new representative and claims its place, atomically against
+    /// other instances: returns the article it turned out to duplicate when
+    /// another instance claimed the same story first. A store private to one
+    /// instance has no rival, so it inserts and returns `None`.
+    fn claim(&mut self, entry: &NewEntry<'_>, _threshold: f64) -> Option<(StoredArticle, f64)> {
+        self.insert(entry);
+        None
+    }
+    /// Whether the store is shared with other instances and durable on its own:
+    /// its writes take effect at once, not at the batch's commit, and it has no
+    /// changelog to write.
+    fn shared(&self) -> bool {
+        false
+    }
+    /// Names the input about to be decided (0: none), so a shared store can
+    /// recognise its own earlier writes when an aborted batch is replayed.
+    fn begin_input(&mut self, _origin: u64) {}
+    /// The error a backend hit since the last call. Answers given since then are
+    /// unreliable, and the batch must be decided again.
+    fn take_error(&mut self) -> Option<StoreError> {
+        None
+    }
 }
+
+/// A backend's failure, as [`ArticleStore::take_error`] reports it.
+#[derive(Debug, thiserror::Error)]
+#[error("the dedup store failed")]
+pub struct StoreError(#[source] pub Box<dyn std::error::Error + Send + Sync>);
 
 impl<S: ArticleStore + ?Sized> ArticleStore for Box<S> {
     fn by_article(&mut self, article_id: u64, now: u32) -> Option<StoredArticle> {
@@ -82,6 +109,18 @@ impl<S: ArticleStore + ?Sized> ArticleStore for Box<S> {
     }
     fn drain_removed(&mut self, out: &mut Vec<u64>) {
         (**self).drain_removed(out)
+    }
+    fn claim(&mut self, entry: &NewEntry<'_>, threshold: f64) -> Option<(StoredArticle, f64)> {
+        (**self).claim(entry, threshold)
+    }
+    fn shared(&self) -> bool {
+        (**self).shared()
+    }
+    fn begin_input(&mut self, origin: u64) {
+        (**self).begin_input(origin)
+    }
+    fn take_error(&mut self) -> Option<StoreError> {
+        (**self).take_error()
     }
 }
 
@@ -258,6 +297,10 @@ impl<S: ArticleStore> ArticleStore for Staged<S> {
     }
 
     fn insert(&mut self, e: &NewEntry<'_>) {
+        if self.inner.shared() {
+            // A shared store's writes must be seen by the other instances now.
+            return self.inner.insert(e);
+        }
         self.pending.push(Pending {
             stored: StoredArticle {
                 article_id: e.article_id,
@@ -290,6 +333,26 @@ impl<S: ArticleStore> ArticleStore for Staged<S> {
 
     fn drain_removed(&mut self, out: &mut Vec<u64>) {
         self.inner.drain_removed(out)
+    }
+
+    fn claim(&mut self, e: &NewEntry<'_>, threshold: f64) -> Option<(StoredArticle, f64)> {
+        if self.inner.shared() {
+            return self.inner.claim(e, threshold);
+        }
+        self.insert(e);
+        None
+    }
+
+    fn shared(&self) -> bool {
+        self.inner.shared()
+    }
+
+    fn begin_input(&mut self, origin: u64) {
+        self.inner.begin_input(origin)
+    }
+
+    fn take_error(&mut self) -> Option<StoreError> {
+        self.inner.take_error()
     }
 }
 
@@ -403,7 +466,7 @@ pub fn decide<S: ArticleStore + ?Sized>(
             version: 1,
         },
     };
-    store.insert(&NewEntry {
+    let entry = NewEntry {
         article_id: key.article_id,
         cluster_id: decision.cluster_id,
         content_hash: key.content_hash,
@@ -411,8 +474,30 @@ pub fn decide<S: ArticleStore + ?Sized>(
         event_time: key.event_time,
         signature: key.signature,
         representative: true,
-    });
-    decision
+    };
+    if decision.verdict != Verdict::New {
+        store.insert(&entry);
+        return decision;
+    }
+    // Another instance may have claimed the same story since the lookup.
+    match store.claim(&entry, threshold) {
+        None => decision,
+        Some((m, similarity)) => {
+            store.insert(&NewEntry {
+                cluster_id: m.cluster_id,
+                representative: false,
+                ..entry
+            });
+            Decision {
+                verdict: Verdict::Duplicate {
+                    duplicate_of: m.cluster_id,
+                    similarity,
+                },
+                cluster_id: m.cluster_id,
+                version: 1,
+            }
+        }
+    }
 }
 
 #[cfg(test)]

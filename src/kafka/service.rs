@@ -76,8 +76,8 @@ pub enum RunError {
         #[source]
         source: KafkaError,
     },
-    #[error("cannot build the dedup index")]
-    Index(#[from] crate::dedup::index::IndexError),
+    #[error("cannot open the dedup state")]
+    Open(#[from] crate::pipeline::OpenError),
     #[error("a worker thread panicked while parsing a batch")]
     Worker,
 }
@@ -285,7 +285,7 @@ pub async fn run<F>(
 where
     F: Future<Output = ()>,
 {
-    let mut deduper = Deduper::new(settings.clone())?;
+    let mut deduper = tokio::task::block_in_place(|| Deduper::open(settings.clone()))?;
     // The producer first: in exactly-once mode its init_transactions fences
     // this instance's previous incarnation and aborts its open transaction, so
     // a read_committed restore is not held up behind it.
@@ -589,7 +589,10 @@ impl Service {
                 output_rejected(m)
             } else {
                 let started = std::time::Instant::now();
-                let processed = self.deduper.decide(p);
+                self.deduper.set_origin(origin(m));
+                // A shared store (Redis) answers over the network.
+                let deduper = &mut self.deduper;
+                let processed = tokio::task::block_in_place(|| deduper.decide(p));
                 timers.dedup(started.elapsed());
                 processed
             };
@@ -605,6 +608,17 @@ impl Service {
                 headers: &headers,
             };
             outs.extend(to_kafka(&settings, &input, &processed.records));
+        }
+        if let Some(e) = self.deduper.take_store_error() {
+            // Nothing was produced: decide the whole batch again, later.
+            self.deduper.rollback();
+            self.stats.batches_aborted += 1;
+            metrics::store_error();
+            tracing::warn!(code = "dedup_store", error = %ErrorChain(&e), records = batch.len(), "the dedup store failed; rewinding the batch");
+            self.rewind(&batch)?;
+            tokio::time::sleep(self.backoff).await;
+            self.backoff = (self.backoff * 2).min(settings.kafka.retry_backoff_max);
+            return Ok(());
         }
         // The batch's dedup state changes go in the same transaction as its
         // outputs and offsets, so an aborted batch leaves no state behind.
@@ -813,6 +827,27 @@ impl Service {
 }
 
 /// The outcome for an input whose outputs the broker refused: a dead letter.
+/// Displays an error with its sources, `a: b: c`, for one log line.
+struct ErrorChain<'a>(&'a dyn std::error::Error);
+
+impl std::fmt::Display for ErrorChain<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}", self.0)?;
+        let mut source = self.0.source();
+        while let Some(e) = source {
+            write!(f, ": {e}")?;
+            source = e.source();
+        }
+        Ok(())
+    }
+}
+
+/// Names an input by where it was read, for [`Deduper::set_origin`]; never 0.
+fn origin(m: &OwnedMessage) -> u64 {
+    let (partition, offset) = (m.partition().to_string(), m.offset().to_string());
+    crate::text::digest64(&[m.topic(), &partition, &offset]).max(1)
+}
+
 fn output_rejected(m: &OwnedMessage) -> crate::pipeline::Processed {
     let e = crate::event::InvalidInput::new(
         crate::event::RejectCode::OutputRejected,
