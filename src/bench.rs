@@ -791,15 +791,21 @@ pub fn changelog(settings: &Settings, articles: usize, churn: f64) -> ChangelogB
         } else {
             (i, 0)
         };
-        let content: String = (0..5)
-            .map(|k| {
-                format!(
-                    "Kalimat {k} artikel {url} versi {version} membahas topik {} dan {}.\n",
-                    url * 31 + k,
-                    version * 7 + k
-                )
-            })
-            .collect();
+        // Words drawn from a 50,000-word vocabulary by a generator seeded
+        // with the URL and version: unrelated pages share few shingles, as
+        // real articles do (templated text would make every page a candidate
+        // of every other).
+        let mut x = (url as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15) ^ version as u64;
+        let mut content = String::with_capacity(400);
+        for w in 0..60 {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            content.push_str(&format!("k{} ", x % 50_000));
+            if w % 12 == 11 {
+                content.push_str(".\n");
+            }
+        }
         let t = start + chrono::Duration::milliseconds(i as i64 * 400);
         serde_json::json!({
             "url": format!("https://contoh.id/berita/{url}"),

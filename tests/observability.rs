@@ -91,6 +91,37 @@ async fn produce_mixed(brokers: &str) {
     produce_examples(brokers).await;
 }
 
+/// A dedup state change as another instance of the group writes it to the
+/// changelog, so the following (consistency window) panels have data too.
+async fn produce_peer_change(brokers: &str) {
+    use rdkafka::message::{Header, OwnedHeaders};
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    use warta::dedup::changelog::{Change, HeadlineState};
+    let (key, value) = Change::Headline(HeadlineState {
+        id: 0x5eed,
+        published_event_time: 1_767_157_200,
+        item_time: None,
+    })
+    .encode();
+    let producer: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("producer");
+    producer
+        .send(
+            FutureRecord::to(STATE_TOPIC)
+                .key(&key)
+                .payload(&value.expect("an entry, not a tombstone"))
+                .headers(OwnedHeaders::new().insert(Header {
+                    key: warta::kafka::state::HEADER_INSTANCE,
+                    value: Some("observability-peer/1"),
+                })),
+            Duration::from_secs(10),
+        )
+        .await
+        .expect("produce the peer's change");
+}
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn health_endpoints_follow_the_service() {
     let _serial = SERIAL.lock().await;
@@ -211,6 +242,7 @@ async fn prometheus_evaluates_every_dashboard_and_alert_expression() {
         let _ = stopped.await;
     }));
     produce_mixed(&brokers).await;
+    produce_peer_change(&brokers).await;
 
     // Wait until Prometheus has scraped the committed batch, twice over, so
     // that rate() has two samples with the outputs in them.
