@@ -237,7 +237,10 @@ fn progress(c: &BaseConsumer, topic: &str, partitions: i32) -> (i64, i64) {
 }
 
 /// Every record of the output topics, read `read_committed` until idle.
-fn read_outputs(brokers: &str, prefix: &str) -> Vec<(String, Option<String>, String)> {
+/// (topic, key, warta-source, warta-verdict)
+type OutputRecord = (String, Option<String>, String, String);
+
+fn read_outputs(brokers: &str, prefix: &str) -> Vec<OutputRecord> {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .set("group.id", format!("crash-reader-{}", std::process::id()))
@@ -257,15 +260,17 @@ fn read_outputs(brokers: &str, prefix: &str) -> Vec<(String, Option<String>, Str
     let mut idle_since = Instant::now();
     while idle_since.elapsed() < Duration::from_secs(8) {
         if let Some(Ok(m)) = c.poll(Duration::from_millis(200)) {
-            let source = m
-                .headers()
-                .and_then(|h| h.iter().find(|h| h.key == "warta-source"))
-                .map(|h| String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned())
-                .unwrap_or_default();
+            let header = |name: &str| {
+                m.headers()
+                    .and_then(|h| h.iter().find(|h| h.key == name))
+                    .map(|h| String::from_utf8_lossy(h.value.unwrap_or_default()).into_owned())
+                    .unwrap_or_default()
+            };
             out.push((
                 m.topic().to_string(),
                 m.key().map(|k| String::from_utf8_lossy(k).into_owned()),
-                source,
+                header("warta-source"),
+                header("warta-verdict"),
             ));
             idle_since = Instant::now();
         }
@@ -280,6 +285,9 @@ fn sigterm(child: &Child) {
 }
 
 struct Report {
+    /// Inputs whose article records disagree on the verdict (a replay that
+    /// decided differently from the first attempt).
+    verdicts_changed_on_replay: usize,
     lost: usize,
     silent: usize,
     replayed_inputs: usize,
@@ -288,6 +296,15 @@ struct Report {
 }
 
 async fn crash_test(broker: Broker, prefix: &str, delivery: &str) -> Report {
+    crash_test_with(broker, prefix, delivery, &[]).await
+}
+
+async fn crash_test_with(
+    broker: Broker,
+    prefix: &str,
+    delivery: &str,
+    extra: &[(String, String)],
+) -> Report {
     let dir = tempdir();
     let brokers = broker.brokers.clone();
     let group = format!("{prefix}warta");
@@ -315,6 +332,7 @@ async fn crash_test(broker: Broker, prefix: &str, delivery: &str) -> Report {
     // topic_env names at-least-once; the delivery under test comes last.
     env.push(("WARTA__KAFKA__DELIVERY".into(), delivery.into()));
     env.push(("RUST_LOG".into(), "warn".into()));
+    env.extend_from_slice(extra);
 
     let inputs = tokio::task::spawn_blocking(inputs).await.expect("inputs");
     let mut a = spawn_warta(&dir, &env, "a", 1);
@@ -424,7 +442,14 @@ async fn crash_test(broker: Broker, prefix: &str, delivery: &str) -> Report {
     let mut per_source: HashMap<&str, usize> = HashMap::new();
     let mut by_topic: BTreeMap<String, usize> = BTreeMap::new();
     let mut seen_records: HashMap<(&str, Option<&str>, &str), usize> = HashMap::new();
-    for (topic, key, source) in &outputs {
+    let mut article_verdicts: HashMap<&str, BTreeSet<&str>> = HashMap::new();
+    for (topic, key, source, verdict) in &outputs {
+        if topic.ends_with("clean-articles") || topic.ends_with("page-duplicates") {
+            article_verdicts
+                .entry(source.as_str())
+                .or_default()
+                .insert(verdict.as_str());
+        }
         *per_source.entry(source.as_str()).or_default() += 1;
         *by_topic
             .entry(topic.strip_prefix(prefix).unwrap_or(topic).to_string())
@@ -451,6 +476,7 @@ async fn crash_test(broker: Broker, prefix: &str, delivery: &str) -> Report {
         .collect();
     let duplicate_records = seen_records.values().map(|n| n - 1).sum();
     Report {
+        verdicts_changed_on_replay: article_verdicts.values().filter(|v| v.len() > 1).count(),
         lost,
         silent,
         replayed_inputs: replayed.len(),
@@ -471,8 +497,8 @@ fn tempdir() -> std::path::PathBuf {
 
 fn print(name: &str, r: &Report) {
     println!(
-        "{name}: lost={} silent_unchanged={} replayed_inputs={} duplicate_records={} outputs={:?}",
-        r.lost, r.silent, r.replayed_inputs, r.duplicate_records, r.by_topic
+        "{name}: lost={} silent_unchanged={} replayed_inputs={} duplicate_records={} verdicts_changed_on_replay={} outputs={:?}",
+        r.lost, r.silent, r.replayed_inputs, r.duplicate_records, r.verdicts_changed_on_replay, r.by_topic
     );
 }
 
@@ -485,6 +511,39 @@ async fn at_least_once_survives_kill_9_on_the_mock_cluster() {
     // At least once: a replayed invalid input is dead-lettered again.
     assert!(r.by_topic.get("raw-pages-dlq").copied().unwrap_or(0) >= 100);
     assert!(r.by_topic.get("clean-articles").copied().unwrap_or(0) >= 3_000);
+}
+
+/// The same crash with the articles in Redis (`dedup.store = "redis"`, the
+/// server `.ci/test` starts): nothing lost, and every input the crash made
+/// the survivors process again gets the verdict of its first attempt, though
+/// Redis kept that attempt's writes (each record names the input that wrote
+/// it). The in-memory store cannot promise that in at-least-once mode: its
+/// state may already hold a batch whose offsets were not committed, and the
+/// replay then calls the batch's new articles `unchanged`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_least_once_with_the_redis_store_survives_kill_9_with_the_same_verdicts() {
+    let url = std::env::var("WARTA_TEST_REDIS_URL").unwrap_or_else(|_| {
+        panic!("WARTA_TEST_REDIS_URL is not set: run the tests with `bash .ci/test`, which installs and starts redis-server")
+    });
+    let prefix = "r-";
+    let redis = [
+        ("WARTA__DEDUP__STORE".to_string(), "redis".to_string()),
+        ("WARTA__DEDUP__REDIS__URLS".to_string(), url),
+        (
+            "WARTA__DEDUP__REDIS__PREFIX".to_string(),
+            format!("crash-{}", common::kafka::rand_suffix()),
+        ),
+    ];
+    let r = crash_test_with(mock_broker(prefix), prefix, "at-least-once", &redis).await;
+    print("at-least-once, Redis store, MockCluster", &r);
+    assert_eq!(r.lost, 0, "inputs lost");
+    assert!(r.replayed_inputs > 0, "the kill made some inputs replay");
+    assert_eq!(
+        r.verdicts_changed_on_replay, 0,
+        "a replay changed a verdict"
+    );
+    assert!(r.by_topic.get("clean-articles").copied().unwrap_or(0) >= 3_000);
+    assert!(r.by_topic.get("page-duplicates").copied().unwrap_or(0) >= 3_000);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
