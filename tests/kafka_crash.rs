@@ -569,7 +569,11 @@ async fn exactly_once_survives_kill_9() {
     let prefix = format!("eos{}-", common::kafka::rand_suffix() % 1_000_000);
     let r = crash_test(real_broker(brokers, &prefix).await, &prefix, "exactly-once").await;
     print("exactly-once", &r);
+    // The dedup state of the batch the kill aborted must not survive: if it
+    // did, the restarted instance would restore it and call that batch's
+    // originals `unchanged`, publishing nothing for them (counted as lost).
     assert_eq!(r.lost, 0, "inputs lost");
+    assert_eq!(r.verdicts_changed_on_replay, 0);
     assert_eq!(r.duplicate_records, 0, "output records written twice");
     assert_eq!(r.by_topic.get("raw-pages-dlq"), Some(&100));
 }
