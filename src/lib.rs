@@ -15,7 +15,8 @@
 //! - [`parse`]: page → [`parse::ParsedPage`]; pure. `lang` (per-language data),
 //!   `date` (the date grammar), `textpage` (plain-text pages), `html` (HTML
 //!   pages and feeds).
-//! - [`dedup`]: near-duplicate fingerprints (MinHash) and the bounded LSH index; pure.
+//! - [`dedup`]: near-duplicate fingerprints (MinHash), the bounded LSH index and
+//!   verdicts (pure); the changelog records; the optional Redis store.
 //! - [`pipeline`]: raw bytes → output records; accounts for every input exactly once.
 //! - [`app`]: `warta run` wired together: the metrics/health listener and the service.
 //! - [`kafka`]: the consumer-group service (exactly-once or at-least-once).

@@ -1,4 +1,5 @@
-//! Near-duplicate detection for article bodies; pure and synchronous, no I/O.
+//! Near-duplicate detection for article bodies; pure and synchronous, no I/O
+//! except in [`redis`], the optional shared store.
 //!
 //! [`minhash`] turns a normalized body into a MinHash [`minhash::Signature`] and
 //! its LSH band keys; [`index`] holds recent articles' signatures in a bounded,
@@ -7,7 +8,8 @@
 //! against an [`verdict::ArticleStore`], and [`headlines`] publishes each
 //! headline once within its TTL. [`changelog`] encodes every change to that
 //! state as a keyed record, so it can be written to a compacted topic and
-//! restored on start.
+//! restored on start. [`redis`] keeps the article index in Redis instead,
+//! shared by every instance at once, with atomic claims on the LSH bands.
 
 pub mod changelog;
 pub mod headlines;
