@@ -42,8 +42,10 @@ pub struct Meta {
     webpage_dates: Vec<String>,
 }
 
-const ARTICLE_TYPES: [&str; 14] = [
+const ARTICLE_TYPES: [&str; 15] = [
     "newsarticle",
+    // A fact check's own object; the claim it reviews is nested inside.
+    "claimreview",
     "article",
     "blogposting",
     "reportagenewsarticle",
@@ -219,20 +221,31 @@ pub fn read(dom: &Dom) -> Meta {
             }
             _ => {}
         }
-        // Microdata outside <meta>: <span itemprop="datePublished" content=…>.
+        // Microdata outside <meta>: <span itemprop="datePublished" content=…>;
+        // and the hAtom microformat blogs use, <abbr class="published"
+        // title="2017-09-09T10:52:00+02:00">.
         if !matches!(dom.tag(i), Tag::Meta | Tag::Time | Tag::Text) {
-            if let Some(p) = dom.attr(i, AttrName::Itemprop) {
-                if p.eq_ignore_ascii_case("datepublished") {
-                    if let Some(v) = dom
-                        .attr(i, AttrName::Content)
-                        .or_else(|| dom.attr(i, AttrName::Datetime))
-                    {
-                        meta_published.push(Found {
-                            value: v.trim().to_string(),
-                            source: DateSource::Meta,
-                        });
-                    }
-                }
+            let microdata = dom
+                .attr(i, AttrName::Itemprop)
+                .is_some_and(|p| p.eq_ignore_ascii_case("datepublished"));
+            let hatom = dom.attr(i, AttrName::Class).is_some_and(|c| {
+                c.split_ascii_whitespace()
+                    .any(|t| t.eq_ignore_ascii_case("published"))
+            });
+            let value = if microdata {
+                dom.attr(i, AttrName::Content)
+                    .or_else(|| dom.attr(i, AttrName::Datetime))
+                    .or_else(|| dom.attr(i, AttrName::Title))
+            } else if hatom {
+                dom.attr(i, AttrName::Title)
+            } else {
+                None
+            };
+            if let Some(v) = value.map(str::trim).filter(|v| v.len() >= 8) {
+                meta_published.push(Found {
+                    value: v.to_string(),
+                    source: DateSource::Meta,
+                });
             }
         }
     }
