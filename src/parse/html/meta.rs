@@ -25,6 +25,10 @@ pub struct Meta {
     pub titles: Vec<Found>,
     /// Publication-date candidates, best first.
     pub published: Vec<Found>,
+    /// Dates under generic names (`<meta name="date">`, `dc.date`,
+    /// `dcterms.date`): often when the page was generated or last edited, so
+    /// they rank after every publication-specific statement and `<time>`.
+    pub generic: Vec<Found>,
     pub modified: Vec<Found>,
     pub authors: Vec<String>,
     pub authors_source: Option<DateSource>,
@@ -62,7 +66,7 @@ const ARTICLE_TYPES: [&str; 15] = [
 ];
 
 /// `<meta name|property|itemprop>` keys for the publication date.
-const PUBLISHED_KEYS: [&str; 28] = [
+const PUBLISHED_KEYS: [&str; 25] = [
     "article:published_time",
     "og:article:published_time",
     "article:published",
@@ -74,12 +78,9 @@ const PUBLISHED_KEYS: [&str; 28] = [
     "publish_date",
     "published_time",
     "published-date",
-    "date",
-    "dc.date",
     "dc.date.issued",
     "dc.date.created",
     "dcterms.created",
-    "dcterms.date",
     "dcterms.issued",
     "sailthru.date",
     "parsely-pub-date",
@@ -185,6 +186,7 @@ pub fn read(dom: &Dom) -> Meta {
                             .unwrap_or(content);
                         meta_authors.push(name.trim().to_string());
                     }
+                    "date" | "dc.date" | "dcterms.date" => m.generic.push(found(DateSource::Meta)),
                     k if PUBLISHED_KEYS.contains(&k) => {
                         if og {
                             og_published.push(found(DateSource::Opengraph))

@@ -248,8 +248,10 @@ pub fn parse(
         .published
         .iter()
         .chain(embedded.iter())
+        .chain(meta.generic.iter())
         .filter_map(|f| Some((parse_machine_date(&f.value, dates, &ctx)?, f)))
         .collect();
+    let generic = |f: &meta::Found| meta.generic.iter().any(|g| std::ptr::eq(g, f));
     // A statement whose day agrees with the date in the URL wins over the
     // first one (the URL is written once, at publication).
     let url_day = url_date(&page.url, &ctx).map(|p| p.value.chars().take(10).collect::<String>());
@@ -299,6 +301,15 @@ pub fn parse(
         .map(|(d, f)| {
             if let Some(u) = url_earlier(d) {
                 return u;
+            }
+            // Only a generic date stated, and the visible date line shows
+            // another day: the page was generated or edited after it was
+            // published, and readers see the publication date.
+            if generic(f) && url_day.is_none() {
+                let shown = text_date(&analysis, &skip, title_block, dates, &ctx);
+                if let Some(t) = shown.filter(|t| t.value.get(..10) != day_of(d).as_deref()) {
+                    return t;
+                }
             }
             // A UTC stamp (often JSON-LD) and a local one for the same instant
             // (often a meta tag): report the local one, whose calendar day is
@@ -661,14 +672,24 @@ fn text_date(
     let mut first: Option<Published> = None;
     let mut day_only: Option<Published> = None;
     let mut modified: Option<Published> = None;
+    // After a stamped date, a few more blocks may still hold a labelled
+    // publication date; beyond them the scan would only cost time.
+    let mut budget = usize::MAX;
     for bi in window {
         let b = &a.blocks[bi];
         if skip.get(bi).copied().unwrap_or(false) || b.text.len() > 160 {
             continue;
         }
+        budget = budget.saturating_sub(1);
+        if budget == 0 {
+            break;
+        }
         if let Some((d, raw, label)) = block_date(&b.text, dates, ctx) {
             let p = published_from(&d, &raw, DateSource::Text);
-            if label == Some(DateLabel::Published) {
+            // Labelled as the publication, or set right against the title
+            // (a blog's date header): no later candidate can do better.
+            let adjacent = bi + 1 >= anchor && bi <= anchor + 1;
+            if label == Some(DateLabel::Published) || (adjacent && label.is_none()) {
                 return Some(p);
             }
             // A page's only date may be its last change (a wiki's "last
@@ -676,6 +697,9 @@ fn text_date(
             if label == Some(DateLabel::Modified) {
                 modified.get_or_insert(p);
             } else if d.precision != Precision::Day {
+                if first.is_none() {
+                    budget = budget.min(12);
+                }
                 first.get_or_insert(p);
             } else {
                 day_only.get_or_insert(p);
@@ -1108,7 +1132,7 @@ mod tests {
         assert_eq!(label, Some(DateLabel::Modified));
         // A publication label further down the dateline window wins over a
         // stamped date nearer the title (a comment's).
-        let body = "<h1>Sternfusion am Teilchenbeschleuniger</h1><p>24. August 2019 um 03:36</p><p>Veröffentlicht am 16.08.2019</p>";
+        let body = "<h1>Sternfusion am Teilchenbeschleuniger</h1><p>Eine Folge über Sterne.</p><p>24. August 2019 um 03:36</p><p>Veröffentlicht am 16.08.2019</p>";
         assert_eq!(day_of_page("", body).as_deref(), Some("2019-08-16"));
         // A dateline opening a long first paragraph.
         let body = "<h1>Arbeitsmarkt im Januar</h1><p>27.1.2022 - Der Arbeitsmarkt hält sich auch am Jahresanfang auf Erholungskurs, sagt die Behörde.</p>";
@@ -1121,6 +1145,24 @@ mod tests {
             <meta property="article:published_time" content="2022-01-06T08:29:34+01:00">"#;
         let body = "<h1>Vanlife in Schweden: die besten Tipps</h1><div>06.01.2022</div>";
         assert_eq!(day_of_page(head, body).as_deref(), Some("2022-01-06"));
+    }
+
+    #[test]
+    fn a_generic_meta_date_yields_to_the_visible_one() {
+        let head = r#"<meta name="date" content="2020-04-30">"#;
+        let body = "<h1>Mietenstreik in den USA</h1><p>29.04.2020, 12:01 Uhr</p>";
+        assert_eq!(day_of_page(head, body).as_deref(), Some("2020-04-29"));
+        // With nothing visible, it still serves.
+        assert_eq!(
+            day_of_page(head, "<h1>Mietenstreik in den USA</h1>").as_deref(),
+            Some("2020-04-30")
+        );
+    }
+
+    #[test]
+    fn a_date_header_against_the_title_beats_later_stamps() {
+        let body = "<div>Freitag, 5. Juni 2015</div><h1>Through the Booking Glass</h1><p>Ein Buch im Juni.</p><p>6. Juni 2015 um 10:23</p>";
+        assert_eq!(day_of_page("", body).as_deref(), Some("2015-06-05"));
     }
 
     #[test]
