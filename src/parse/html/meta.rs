@@ -36,6 +36,9 @@ pub struct Meta {
     pub article_body: Option<String>,
     /// JSON-LD or OpenGraph says this page is an article.
     pub is_article: bool,
+    /// JSON-LD says this page is a live blog, whose visible dates are its
+    /// updates' times, not its publication.
+    pub live: bool,
     /// `<html lang>`, `content-language` or `og:locale`, as a lowercase primary subtag.
     pub language: Option<String>,
     /// The region of `<html lang>` (`gb` in `en-GB`), lowercase.
@@ -352,6 +355,7 @@ fn json_ld(raw: &str, m: &mut Meta) {
                 let article = types.iter().any(|t| ARTICLE_TYPES.contains(&t.as_str()));
                 if article {
                     m.is_article = true;
+                    m.live |= types.iter().any(|t| t == "liveblogposting");
                     take_article(obj, m);
                 } else if types.iter().any(|t| t == "webpage") {
                     if let Some(d) = str_field(obj, "datePublished") {

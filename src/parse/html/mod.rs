@@ -259,7 +259,8 @@ pub fn parse(
         url_day.as_deref() == Some(crate::event::rfc3339(&d.datetime).get(..10).unwrap_or(""))
     };
     // Statements that disagree on the day: the one the page shows in its
-    // visible date line.
+    // visible date line (not on a live blog, whose visible dates are its
+    // updates).
     let day_of = |d: &FoundDate| {
         crate::event::rfc3339(&d.datetime)
             .get(..10)
@@ -272,7 +273,7 @@ pub fn parse(
         .iter()
         .find(|(d, _)| agrees(d))
         .or_else(|| {
-            if !disagree {
+            if !disagree || meta.live {
                 return None;
             }
             let shown = text_date(&analysis, &skip, title_block, dates, &ctx)?;
@@ -1145,6 +1146,9 @@ mod tests {
             <meta property="article:published_time" content="2022-01-06T08:29:34+01:00">"#;
         let body = "<h1>Vanlife in Schweden: die besten Tipps</h1><div>06.01.2022</div>";
         assert_eq!(day_of_page(head, body).as_deref(), Some("2022-01-06"));
+        // A live blog's visible dates are its updates.
+        let live = head.replace("NewsArticle", "LiveBlogPosting");
+        assert_eq!(day_of_page(&live, body).as_deref(), Some("2022-01-04"));
     }
 
     #[test]
