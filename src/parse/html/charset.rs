@@ -2,7 +2,8 @@
 //! (`content_base64`, optionally with the HTTP `charset`); this picks the
 //! encoding the way browsers do, in order: a byte-order mark, the transport's
 //! declared charset, a `<meta charset>` / `http-equiv` declaration in the first
-//! 4 KiB, then UTF-8 if the bytes are valid UTF-8, else windows-1252
+//! 4 KiB (unless the bytes are multi-byte UTF-8), then UTF-8 if the bytes are
+//! valid UTF-8, else windows-1252
 //! (which is also what the web means by ISO-8859-1).
 //!
 //! A declaration that the bytes contradict (a page labelled UTF-8 that is not
@@ -37,6 +38,18 @@ pub fn decode(bytes: &[u8], declared: Option<&str>) -> (String, &'static str, Ch
         });
     match candidate {
         // UTF-16 declared in a meta tag cannot be right (the tag was readable as ASCII).
+        // A page's own tag naming a legacy charset while its bytes are
+        // multi-byte UTF-8 is a stale template (the server sent UTF-8 in its
+        // header): legacy text is almost never valid UTF-8 by accident.
+        Some((enc, Chosen::MetaTag))
+            if enc != UTF_8 && !bytes.is_ascii() && std::str::from_utf8(bytes).is_ok() =>
+        {
+            (
+                String::from_utf8_lossy(bytes).into_owned(),
+                UTF_8.name(),
+                Chosen::Sniffed,
+            )
+        }
         Some((enc, how)) if enc != UTF_8 && enc.is_ascii_compatible() => {
             let (text, _, _) = enc.decode(bytes);
             (text.into_owned(), enc.name(), how)
@@ -114,5 +127,17 @@ mod tests {
         let (t, name, _) = decode(b"<meta charset=utf-8>caf\xE9", None);
         assert!(t.ends_with("café"));
         assert_eq!(name, "windows-1252");
+    }
+
+    #[test]
+    fn a_stale_legacy_meta_tag_loses_to_utf8_bytes() {
+        let page =
+            "<meta http-equiv=content-type content=\"text/html; charset=iso-8859-15\"><p>sanción";
+        let (t, name, how) = decode(page.as_bytes(), None);
+        assert!(t.ends_with("sanción"), "{t}");
+        assert_eq!((name, how), ("UTF-8", Chosen::Sniffed));
+        // The transport's word still stands.
+        let (t, _, _) = decode(page.as_bytes(), Some("iso-8859-15"));
+        assert!(t.ends_with("sanciÃ³n"), "{t}");
     }
 }

@@ -465,7 +465,9 @@ impl Builder {
     fn start_tag(&mut self, tag: &TokTag) -> TokenSinkResult<()> {
         let name: &str = &tag.name;
         let t = Tag::of(name);
-        if self.at_start && matches!(t, Tag::Rss | Tag::Feed) || name == "rdf:rdf" {
+        // Only the root element makes a feed: WordPress trackback blocks and
+        // licence metadata put `<rdf:RDF>` inside ordinary HTML pages.
+        if self.at_start && (matches!(t, Tag::Rss | Tag::Feed) || name == "rdf:rdf") {
             self.dom.feed = true;
         }
         self.at_start = false;
@@ -717,6 +719,17 @@ mod tests {
             .max()
             .unwrap_or(0);
         assert!(max_depth <= MAX_DEPTH + 1, "depth {max_depth}");
+    }
+
+    #[test]
+    fn rdf_inside_a_page_is_no_feed() {
+        let d = Dom::parse(
+            r#"<html><head><title>T</title></head><body><p>x</p><rdf:RDF><rdf:Description/></rdf:RDF></body></html>"#,
+        );
+        assert!(!d.feed);
+        let d =
+            Dom::parse(r#"<?xml version="1.0"?><rdf:RDF><item><title>A</title></item></rdf:RDF>"#);
+        assert!(d.feed);
     }
 
     #[test]

@@ -25,6 +25,10 @@ pub struct Meta {
     pub titles: Vec<Found>,
     /// Publication-date candidates, best first.
     pub published: Vec<Found>,
+    /// Dates under generic names (`<meta name="date">`, `dc.date`,
+    /// `dcterms.date`): often when the page was generated or last edited, so
+    /// they rank after every publication-specific statement and `<time>`.
+    pub generic: Vec<Found>,
     pub modified: Vec<Found>,
     pub authors: Vec<String>,
     pub authors_source: Option<DateSource>,
@@ -32,6 +36,9 @@ pub struct Meta {
     pub article_body: Option<String>,
     /// JSON-LD or OpenGraph says this page is an article.
     pub is_article: bool,
+    /// JSON-LD says this page is a live blog, whose visible dates are its
+    /// updates' times, not its publication.
+    pub live: bool,
     /// `<html lang>`, `content-language` or `og:locale`, as a lowercase primary subtag.
     pub language: Option<String>,
     /// The region of `<html lang>` (`gb` in `en-GB`), lowercase.
@@ -42,8 +49,10 @@ pub struct Meta {
     webpage_dates: Vec<String>,
 }
 
-const ARTICLE_TYPES: [&str; 14] = [
+const ARTICLE_TYPES: [&str; 15] = [
     "newsarticle",
+    // A fact check's own object; the claim it reviews is nested inside.
+    "claimreview",
     "article",
     "blogposting",
     "reportagenewsarticle",
@@ -60,7 +69,7 @@ const ARTICLE_TYPES: [&str; 14] = [
 ];
 
 /// `<meta name|property|itemprop>` keys for the publication date.
-const PUBLISHED_KEYS: [&str; 28] = [
+const PUBLISHED_KEYS: [&str; 25] = [
     "article:published_time",
     "og:article:published_time",
     "article:published",
@@ -72,12 +81,9 @@ const PUBLISHED_KEYS: [&str; 28] = [
     "publish_date",
     "published_time",
     "published-date",
-    "date",
-    "dc.date",
     "dc.date.issued",
     "dc.date.created",
     "dcterms.created",
-    "dcterms.date",
     "dcterms.issued",
     "sailthru.date",
     "parsely-pub-date",
@@ -183,6 +189,7 @@ pub fn read(dom: &Dom) -> Meta {
                             .unwrap_or(content);
                         meta_authors.push(name.trim().to_string());
                     }
+                    "date" | "dc.date" | "dcterms.date" => m.generic.push(found(DateSource::Meta)),
                     k if PUBLISHED_KEYS.contains(&k) => {
                         if og {
                             og_published.push(found(DateSource::Opengraph))
@@ -219,20 +226,31 @@ pub fn read(dom: &Dom) -> Meta {
             }
             _ => {}
         }
-        // Microdata outside <meta>: <span itemprop="datePublished" content=…>.
+        // Microdata outside <meta>: <span itemprop="datePublished" content=…>;
+        // and the hAtom microformat blogs use, <abbr class="published"
+        // title="2017-09-09T10:52:00+02:00">.
         if !matches!(dom.tag(i), Tag::Meta | Tag::Time | Tag::Text) {
-            if let Some(p) = dom.attr(i, AttrName::Itemprop) {
-                if p.eq_ignore_ascii_case("datepublished") {
-                    if let Some(v) = dom
-                        .attr(i, AttrName::Content)
-                        .or_else(|| dom.attr(i, AttrName::Datetime))
-                    {
-                        meta_published.push(Found {
-                            value: v.trim().to_string(),
-                            source: DateSource::Meta,
-                        });
-                    }
-                }
+            let microdata = dom
+                .attr(i, AttrName::Itemprop)
+                .is_some_and(|p| p.eq_ignore_ascii_case("datepublished"));
+            let hatom = dom.attr(i, AttrName::Class).is_some_and(|c| {
+                c.split_ascii_whitespace()
+                    .any(|t| t.eq_ignore_ascii_case("published"))
+            });
+            let value = if microdata {
+                dom.attr(i, AttrName::Content)
+                    .or_else(|| dom.attr(i, AttrName::Datetime))
+                    .or_else(|| dom.attr(i, AttrName::Title))
+            } else if hatom {
+                dom.attr(i, AttrName::Title)
+            } else {
+                None
+            };
+            if let Some(v) = value.map(str::trim).filter(|v| v.len() >= 8) {
+                meta_published.push(Found {
+                    value: v.to_string(),
+                    source: DateSource::Meta,
+                });
             }
         }
     }
@@ -337,6 +355,7 @@ fn json_ld(raw: &str, m: &mut Meta) {
                 let article = types.iter().any(|t| ARTICLE_TYPES.contains(&t.as_str()));
                 if article {
                     m.is_article = true;
+                    m.live |= types.iter().any(|t| t == "liveblogposting");
                     take_article(obj, m);
                 } else if types.iter().any(|t| t == "webpage") {
                     if let Some(d) = str_field(obj, "datePublished") {

@@ -148,18 +148,9 @@ pub fn parse(
         .iter()
         .find(|b| b.tag == Tag::H1 && b.chars >= 5)
         .map(|b| b.text.clone());
-    let (title, title_source) = match meta.titles.first() {
-        // A stated title decorated with the site name ("… - Kompas.com"), or a
-        // heading that adds a rubric ("In Picture: …"): the heading is the title.
-        Some(f)
-            if h1.as_ref().is_some_and(|h| {
-                let (hn, tn) = (crate::text::normalize(h), crate::text::normalize(&f.value));
-                hn != tn && hn.len() >= 10 && (tn.contains(&hn) || hn.contains(&tn))
-            }) =>
-        {
-            (h1.clone(), Some(FieldSource::Text))
-        }
-        Some(f) => (Some(f.value.clone()), Some(FieldSource::from(f.source))),
+    let (title, title_source) = match stated_title(&meta.titles, h1.as_deref()) {
+        Some(Stated::Heading) => (h1.clone(), Some(FieldSource::Text)),
+        Some(Stated::Found(f)) => (Some(f.value.clone()), Some(FieldSource::from(f.source))),
         None => match &h1 {
             Some(h) => (Some(h.clone()), Some(FieldSource::Text)),
             None => match &dom.title {
@@ -242,20 +233,63 @@ pub fn parse(
     }
 
     // Dates: stated first, then visible, then the URL.
+    // No statement in markup: one in the page's scripts (a framework's
+    // state object), which the page also wrote at publication.
+    let embedded = meta
+        .published
+        .is_empty()
+        .then(|| embedded_date(&page.content))
+        .flatten()
+        .map(|value| meta::Found {
+            value,
+            source: DateSource::Meta,
+        });
     let stated: Vec<(FoundDate, &meta::Found)> = meta
         .published
         .iter()
+        .chain(embedded.iter())
+        .chain(meta.generic.iter())
         .filter_map(|f| Some((parse_machine_date(&f.value, dates, &ctx)?, f)))
         .collect();
+    let generic = |f: &meta::Found| meta.generic.iter().any(|g| std::ptr::eq(g, f));
     // A statement whose day agrees with the date in the URL wins over the
     // first one (the URL is written once, at publication).
     let url_day = url_date(&page.url, &ctx).map(|p| p.value.chars().take(10).collect::<String>());
     let agrees = |d: &FoundDate| {
         url_day.as_deref() == Some(crate::event::rfc3339(&d.datetime).get(..10).unwrap_or(""))
     };
+    // Statements that disagree on the day: the one the page shows in its
+    // visible date line (not on a live blog, whose visible dates are its
+    // updates).
+    let day_of = |d: &FoundDate| {
+        crate::event::rfc3339(&d.datetime)
+            .get(..10)
+            .map(str::to_string)
+    };
+    let disagree = stated
+        .iter()
+        .any(|(d, _)| day_of(d) != stated.first().and_then(|(f, _)| day_of(f)));
     let first = stated
         .iter()
         .find(|(d, _)| agrees(d))
+        .or_else(|| {
+            if !disagree || meta.live {
+                return None;
+            }
+            let shown = text_date(&analysis, &skip, title_block, dates, &ctx)?;
+            let shown_day = shown.value.get(..10)?;
+            // A <time> is itself a visible date (often another article's):
+            // checking it against the visible text would be circular.
+            // A bare day (a print edition's date) does not replace a stamp.
+            let stamped = stated
+                .first()
+                .is_some_and(|(d, _)| d.precision != Precision::Day);
+            stated.iter().find(|(d, f)| {
+                f.source != DateSource::TimeElement
+                    && !(stamped && d.precision == Precision::Day)
+                    && day_of(d).as_deref() == Some(shown_day)
+            })
+        })
         .or_else(|| stated.first());
     // A stated date days after the URL's date is a modification date that a
     // CMS put in the published field; the URL was written at publication.
@@ -268,6 +302,15 @@ pub fn parse(
         .map(|(d, f)| {
             if let Some(u) = url_earlier(d) {
                 return u;
+            }
+            // Only a generic date stated, and the visible date line shows
+            // another day: the page was generated or edited after it was
+            // published, and readers see the publication date.
+            if generic(f) && url_day.is_none() {
+                let shown = text_date(&analysis, &skip, title_block, dates, &ctx);
+                if let Some(t) = shown.filter(|t| t.value.get(..10) != day_of(d).as_deref()) {
+                    return t;
+                }
             }
             // A UTC stamp (often JSON-LD) and a local one for the same instant
             // (often a meta tag): report the local one, whose calendar day is
@@ -334,6 +377,99 @@ pub fn parse(
         authors: meta.authors,
         sources: Some(sources),
     }
+}
+
+/// Keys of a publication date in JSON that scripts embed (`"published_at":
+/// "2019-03-02T06:22:28+01:00"`), outside any JSON-LD block.
+const EMBEDDED_KEYS: [&str; 8] = [
+    "datePublished",
+    "publishedDate",
+    "publishDate",
+    "published_at",
+    "publishedAt",
+    "date_published",
+    "publish_date",
+    "published",
+];
+
+/// The first embedded JSON publication date in the raw page: one pass over
+/// the occurrences of "ublish", each checked for a quoted key from
+/// [`EMBEDDED_KEYS`] followed by `: "value"`.
+fn embedded_date(html: &str) -> Option<String> {
+    let mut from = 0;
+    let mut seen = 0;
+    while let Some(pos) = html.get(from..).and_then(|h| h.find("ublish")) {
+        let at = from + pos;
+        from = at + 6;
+        seen += 1;
+        if seen > 200 {
+            break;
+        }
+        // The key's opening quote, at most 10 bytes back.
+        let back = html.get(at.saturating_sub(10)..at).unwrap_or("");
+        let Some(q) = back.rfind('"') else { continue };
+        let key_start = at - (back.len() - q) + 1;
+        let Some(key_len) = html.get(key_start..).and_then(|h| h.find('"')) else {
+            continue;
+        };
+        let key = &html[key_start..key_start + key_len];
+        if !EMBEDDED_KEYS.contains(&key) {
+            continue;
+        }
+        let rest = html.get(key_start + key_len + 1..)?;
+        let rest = rest.trim_start().strip_prefix(':')?.trim_start();
+        let Some(value) = rest.strip_prefix('"') else {
+            continue;
+        };
+        let end = value.find('"').filter(|&e| (8..=40).contains(&e));
+        if let Some(e) = end {
+            let v = &value[..e];
+            if v.starts_with(|c: char| c.is_ascii_digit()) {
+                return Some(v.to_string());
+            }
+        }
+    }
+    None
+}
+
+/// Which stated title to report, or the visible heading instead.
+#[derive(Debug, PartialEq)]
+enum Stated<'a> {
+    Found(&'a meta::Found),
+    Heading,
+}
+
+/// Chooses among the stated titles (best first) with the visible `<h1>`:
+///
+/// - Two stated titles where one is the other plus words at either end
+///   ("Kicker: Title", "Title | Section", "Title, and a subclause"): the shorter,
+///   since the additions are labels or a longer SEO variant that the other
+///   statement leaves out. When every statement carries a kicker, it stays.
+/// - The first statement is the heading plus a trailing decoration ("Title -
+///   Site", "Title | Section"): the heading.
+fn stated_title<'a>(stated: &'a [meta::Found], h1: Option<&str>) -> Option<Stated<'a>> {
+    let first = stated.first()?;
+    let norm = |s: &str| crate::text::normalize(&decode_entities(s));
+    let fn_ = norm(&first.value);
+    let core = stated[1..].iter().find(|f| {
+        let n = norm(&f.value);
+        n.split(' ').count() >= 3
+            && fn_.len() > n.len()
+            && (fn_.ends_with(&format!(" {n}")) || fn_.starts_with(&format!("{n} ")))
+    });
+    if let Some(f) = core {
+        return Some(Stated::Found(f));
+    }
+    let Some(hn) = h1.map(norm).filter(|h| h.len() >= 10) else {
+        return Some(Stated::Found(first));
+    };
+    if hn == fn_ {
+        return Some(Stated::Found(first));
+    }
+    if fn_.starts_with(&format!("{hn} ")) {
+        return Some(Stated::Heading);
+    }
+    Some(Stated::Found(first))
 }
 
 /// Decodes character references left in a stated value (JSON-LD and meta
@@ -511,7 +647,12 @@ fn published_from(d: &FoundDate, raw: &str, source: DateSource) -> Published {
 
 /// A visible date line: the first short block near the `<h1>` (or from the
 /// top, when there is none) that the date grammar reads as a date; failing
-/// that, the first block anywhere that is nothing but a date.
+/// that, the first block anywhere that is nothing but a date, or that opens
+/// with one (a dateline starting the first paragraph).
+///
+/// A date labelled as a publication ("Veröffentlicht am", "Diterbitkan")
+/// wins at once; one labelled as a change ("Letzte Änderung", "Diperbarui")
+/// is passed over.
 fn text_date(
     a: &content::Analysis,
     skip: &[bool],
@@ -529,42 +670,159 @@ fn text_date(
     // further up).
     let window =
         (anchor..a.blocks.len().min(anchor + 60)).chain((anchor.saturating_sub(15)..anchor).rev());
+    let mut first: Option<Published> = None;
     let mut day_only: Option<Published> = None;
+    let mut modified: Option<Published> = None;
+    // After a stamped date, a few more blocks may still hold a labelled
+    // publication date; beyond them the scan would only cost time.
+    let mut budget = usize::MAX;
     for bi in window {
         let b = &a.blocks[bi];
         if skip.get(bi).copied().unwrap_or(false) || b.text.len() > 160 {
             continue;
         }
-        let found = match dates.parse_line(&b.text, ctx) {
-            Some(d) => Some((d, b.text.clone())),
-            None => dates.find_first(&b.text, ctx).map(|d| {
-                let raw = b.text.get(d.span.clone()).unwrap_or(&b.text).to_string();
-                (d, raw)
-            }),
-        };
-        if let Some((d, raw)) = found {
+        budget = budget.saturating_sub(1);
+        if budget == 0 {
+            break;
+        }
+        if let Some((d, raw, label)) = block_date(&b.text, dates, ctx) {
             let p = published_from(&d, &raw, DateSource::Text);
-            if d.precision != Precision::Day {
+            // Labelled as the publication, or set right against the title
+            // (a blog's date header): no later candidate can do better.
+            let adjacent = bi + 1 >= anchor && bi <= anchor + 1;
+            if label == Some(DateLabel::Published) || (adjacent && label.is_none()) {
                 return Some(p);
             }
-            day_only.get_or_insert(p);
+            // A page's only date may be its last change (a wiki's "last
+            // edited"): better than none, worse than any other.
+            if label == Some(DateLabel::Modified) {
+                modified.get_or_insert(p);
+            } else if d.precision != Precision::Day {
+                if first.is_none() {
+                    budget = budget.min(12);
+                }
+                first.get_or_insert(p);
+            } else {
+                day_only.get_or_insert(p);
+            }
         }
     }
-    if day_only.is_some() {
-        return day_only;
+    if first.is_some() || day_only.is_some() {
+        return first.or(day_only);
     }
-    a.blocks
+    let in_body = a
+        .blocks
         .iter()
         .enumerate()
-        .filter(|(bi, b)| !skip.get(*bi).copied().unwrap_or(false) && b.text.len() <= 80)
+        .filter(|(bi, _)| !skip.get(*bi).copied().unwrap_or(false))
         .find_map(|(_, b)| {
-            if let Some(d) = dates.parse_line(&b.text, ctx) {
-                return Some(published_from(&d, &b.text, DateSource::Text));
+            if b.text.len() <= 80 {
+                let (d, raw, _) = block_date(&b.text, dates, ctx)?;
+                return Some(published_from(&d, &raw, DateSource::Text));
             }
-            let d = dates.find_first(&b.text, ctx)?;
-            let raw = b.text.get(d.span.clone()).unwrap_or(&b.text).to_string();
+            // Only the opening of a long block: a dateline, not a date the
+            // story mentions.
+            let mut cut = b.text.len().min(40);
+            while !b.text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let head = &b.text[..cut];
+            let d = dates.find_first(head, ctx).filter(|d| d.span.start == 0)?;
+            let raw = head.get(d.span.clone()).unwrap_or(head).to_string();
             Some(published_from(&d, &raw, DateSource::Text))
-        })
+        });
+    in_body.or(modified)
+}
+
+/// What the words just before a visible date say it is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum DateLabel {
+    Published,
+    Modified,
+}
+
+/// Lower-case label words, in the languages warta reads and their neighbours.
+const PUBLISHED_LABELS: [&str; 14] = [
+    "veröffentlicht",
+    "erschienen",
+    "publiziert",
+    "published",
+    "posted",
+    "publié",
+    "publicado",
+    "pubblicato",
+    "diterbitkan",
+    "dipublikasikan",
+    "dipublikasi",
+    "terbit",
+    "gepostet",
+    "erstellt",
+];
+const MODIFIED_LABELS: [&str; 14] = [
+    "aktualisiert",
+    "änderung",
+    "geändert",
+    "updated",
+    "modified",
+    "last update",
+    "mis à jour",
+    "modifié",
+    "actualizado",
+    "aggiornato",
+    "diperbarui",
+    "pembaruan",
+    "update:",
+    "edited",
+];
+
+/// The label closest before a date, looking at most 32 bytes back.
+fn label_before(prefix: &str) -> Option<DateLabel> {
+    let mut from = prefix.len().saturating_sub(32);
+    while !prefix.is_char_boundary(from) {
+        from += 1;
+    }
+    let tail = prefix[from..].to_lowercase();
+    let last = |labels: &[&str]| labels.iter().filter_map(|l| tail.rfind(l)).max();
+    match (last(&PUBLISHED_LABELS), last(&MODIFIED_LABELS)) {
+        (Some(p), Some(m)) if m > p => Some(DateLabel::Modified),
+        (Some(_), _) => Some(DateLabel::Published),
+        (None, Some(_)) => Some(DateLabel::Modified),
+        (None, None) => None,
+    }
+}
+
+/// The date a short block shows, with its raw text and label: the whole
+/// block, or the first date in it not labelled as a change (at most three
+/// looked at), or failing that the change date.
+fn block_date(
+    text: &str,
+    dates: &mut DateParser<'_>,
+    ctx: &DateContext,
+) -> Option<(FoundDate, String, Option<DateLabel>)> {
+    if let Some(d) = dates.parse_line(text, ctx) {
+        let label = label_before(text.get(..d.span.start).unwrap_or(""));
+        return Some((d, text.to_string(), label));
+    }
+    let mut offset = 0;
+    let mut modified = None;
+    for _ in 0..3 {
+        let Some(d) = text
+            .get(offset..)
+            .and_then(|rest| dates.find_first(rest, ctx))
+        else {
+            break;
+        };
+        let (start, end) = (offset + d.span.start, offset + d.span.end);
+        let label = label_before(text.get(..start).unwrap_or(""));
+        let raw = text.get(start..end).unwrap_or(text).to_string();
+        if label == Some(DateLabel::Modified) {
+            modified.get_or_insert((d, raw, label));
+            offset = end;
+            continue;
+        }
+        return Some((d, raw, label));
+    }
+    modified
 }
 
 /// `/2016/02/23/`, `/2016-02-23/` or `/20160223` in the URL path.
@@ -792,6 +1050,139 @@ mod tests {
             Some("2016-02-23T14:54:00+07:00")
         );
         assert_eq!(t("garbage", &mut p), None);
+    }
+
+    #[test]
+    fn stated_titles_against_the_heading() {
+        let f = |v: &str, source| meta::Found {
+            value: v.to_string(),
+            source,
+        };
+        let pick = |stated: &[meta::Found], h1: Option<&str>| match stated_title(stated, h1) {
+            Some(Stated::Found(f)) => f.value.clone(),
+            Some(Stated::Heading) => format!("h1:{}", h1.unwrap_or_default()),
+            None => String::new(),
+        };
+        let (ld, og) = (DateSource::JsonLd, DateSource::Opengraph);
+        // Every statement carries the kicker: it stays, though the heading drops it.
+        let both = [
+            f("Kenia: Nairobi von unten", ld),
+            f("Kenia: Nairobi von unten", og),
+        ];
+        assert_eq!(
+            pick(&both, Some("Nairobi von unten")),
+            "Kenia: Nairobi von unten"
+        );
+        // One statement adds a kicker or a trailing clause: the shorter one.
+        let kicker = [
+            f("Neue Schule: Judy Lybke, ganz eigen", ld),
+            f("Judy Lybke, ganz eigen", og),
+        ];
+        assert_eq!(pick(&kicker, None), "Judy Lybke, ganz eigen");
+        let clause = [
+            f("Chelsea win at Cobham over Spurs", ld),
+            f("Chelsea win at Cobham", og),
+        ];
+        assert_eq!(pick(&clause, None), "Chelsea win at Cobham");
+        // A heading that adds a rubric does not replace the statement.
+        let one = [f("Ehrengast der Buchmesse: Was lesen sie?", ld)];
+        assert_eq!(
+            pick(
+                &one,
+                Some("Kultur : Ehrengast der Buchmesse: Was lesen sie?")
+            ),
+            "Ehrengast der Buchmesse: Was lesen sie?"
+        );
+        // A statement that is the heading plus a site name: the heading.
+        let site = [f("Harga beras naik lagi - Kompas.com", og)];
+        assert_eq!(
+            pick(&site, Some("Harga beras naik lagi")),
+            "h1:Harga beras naik lagi"
+        );
+    }
+
+    /// The published day of a German page with `head` and `body` (a body
+    /// paragraph follows), at `https://a.de/x`.
+    fn day_of_page(head: &str, body: &str) -> Option<String> {
+        let html = format!(
+            "<html lang=de><head>{head}</head><body>{body}<p>Der Bericht beschreibt ausführlich, was geschah und warum es für die Leute vor Ort wichtig ist, mit vielen Einzelheiten.</p></body></html>"
+        );
+        let page =
+            crate::eval_html::html_page("https://a.de/x", html.as_bytes(), "2026-01-01T00:00:00Z")?;
+        let parsed = crate::parse::Parser::new().parse(&page, &SiteHints::default());
+        parsed.published.map(|p| p.value.chars().take(10).collect())
+    }
+
+    #[test]
+    fn labelled_visible_dates() {
+        let c = ctx();
+        let mut p = DateParser::new(Lexicon::builtin());
+        let (d, _, label) = block_date(
+            "Letzte Änderung: 31.10.2023 - 14:49 Erschienen am: 01.11.2023",
+            &mut p,
+            &c,
+        )
+        .unwrap();
+        assert_eq!(
+            crate::event::rfc3339(&d.datetime).get(..10),
+            Some("2023-11-01")
+        );
+        assert_eq!(label, Some(DateLabel::Published));
+        // Only a change date: kept, as such.
+        let (_, _, label) = block_date("Diperbarui 02.11.2023", &mut p, &c).unwrap();
+        assert_eq!(label, Some(DateLabel::Modified));
+        // A publication label further down the dateline window wins over a
+        // stamped date nearer the title (a comment's).
+        let body = "<h1>Sternfusion am Teilchenbeschleuniger</h1><p>Eine Folge über Sterne.</p><p>24. August 2019 um 03:36</p><p>Veröffentlicht am 16.08.2019</p>";
+        assert_eq!(day_of_page("", body).as_deref(), Some("2019-08-16"));
+        // A dateline opening a long first paragraph.
+        let body = "<h1>Arbeitsmarkt im Januar</h1><p>27.1.2022 - Der Arbeitsmarkt hält sich auch am Jahresanfang auf Erholungskurs, sagt die Behörde.</p>";
+        assert_eq!(day_of_page("", body).as_deref(), Some("2022-01-27"));
+    }
+
+    #[test]
+    fn stated_dates_that_disagree_follow_the_visible_one() {
+        let head = r#"<script type="application/ld+json">{"@type":"NewsArticle","datePublished":"2022-01-04T07:29:00Z"}</script>
+            <meta property="article:published_time" content="2022-01-06T08:29:34+01:00">"#;
+        let body = "<h1>Vanlife in Schweden: die besten Tipps</h1><div>06.01.2022</div>";
+        assert_eq!(day_of_page(head, body).as_deref(), Some("2022-01-06"));
+        // A live blog's visible dates are its updates.
+        let live = head.replace("NewsArticle", "LiveBlogPosting");
+        assert_eq!(day_of_page(&live, body).as_deref(), Some("2022-01-04"));
+    }
+
+    #[test]
+    fn a_generic_meta_date_yields_to_the_visible_one() {
+        let head = r#"<meta name="date" content="2020-04-30">"#;
+        let body = "<h1>Mietenstreik in den USA</h1><p>29.04.2020, 12:01 Uhr</p>";
+        assert_eq!(day_of_page(head, body).as_deref(), Some("2020-04-29"));
+        // With nothing visible, it still serves.
+        assert_eq!(
+            day_of_page(head, "<h1>Mietenstreik in den USA</h1>").as_deref(),
+            Some("2020-04-30")
+        );
+    }
+
+    #[test]
+    fn a_date_header_against_the_title_beats_later_stamps() {
+        let body = "<div>Freitag, 5. Juni 2015</div><h1>Through the Booking Glass</h1><p>Ein Buch im Juni.</p><p>6. Juni 2015 um 10:23</p>";
+        assert_eq!(day_of_page("", body).as_deref(), Some("2015-06-05"));
+    }
+
+    #[test]
+    fn embedded_and_microformat_dates() {
+        let script =
+            r#"<script>var s = {"id":1, "published_at" : "2019-03-02T06:22:28+01:00"};</script>"#;
+        assert_eq!(
+            embedded_date(script).as_deref(),
+            Some("2019-03-02T06:22:28+01:00")
+        );
+        assert_eq!(
+            embedded_date(r#"{"unpublished":"2019-03-02", "publisher":"X"}"#),
+            None
+        );
+        let body = "<h1>Rezension: Liebe ist Krieg</h1><abbr class='published' title='2017-09-09T10:52:00+02:00'>Samstag</abbr>";
+        assert_eq!(day_of_page("", body).as_deref(), Some("2017-09-09"));
     }
 
     #[test]
