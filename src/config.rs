@@ -696,6 +696,44 @@ mod tests {
     }
 
     #[test]
+    fn redis_store_settings_are_validated_together() {
+        let all = problems(Settings::load(env(&[
+            ("WARTA__DEDUP__STORE", "redis"),
+            (
+                "WARTA__DEDUP__REDIS__URLS",
+                "redis://127.0.0.1:7000,rediss://127.0.0.1:7001",
+            ),
+            ("WARTA__DEDUP__REDIS__PREFIX", "a{b}"),
+            ("WARTA__DEDUP__REDIS__TIMEOUT_MS", "0"),
+        ])));
+        let joined = all.join("\n");
+        for want in [
+            "set dedup.redis.cluster = true",
+            "must start with redis://",
+            "dedup.redis.prefix",
+            "dedup.redis.timeout_ms",
+        ] {
+            assert!(joined.contains(want), "{want:?} missing from:\n{joined}");
+        }
+        assert!(
+            problems(Settings::load(env(&[("WARTA__DEDUP__STORE", "disk")])))[0]
+                .contains("dedup.store")
+        );
+        let s = Settings::load(env(&[
+            ("WARTA__DEDUP__STORE", "redis"),
+            ("WARTA__DEDUP__REDIS__CLUSTER", "true"),
+            (
+                "WARTA__DEDUP__REDIS__URLS",
+                "redis://10.0.0.1:7000,redis://10.0.0.2:7000",
+            ),
+        ]))
+        .unwrap();
+        assert_eq!(s.dedup.store, StoreKind::Redis);
+        assert_eq!(s.redis.urls.len(), 2);
+        assert!(s.redis.cluster);
+    }
+
+    #[test]
     fn defaults_are_valid() {
         let s = Settings::defaults().unwrap();
         assert_eq!(s.input.max_content_bytes, 10 * 1024 * 1024);

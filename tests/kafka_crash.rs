@@ -424,7 +424,22 @@ async fn crash_test_with(
         sigterm(child);
     }
     for (name, child) in [("a", &mut a), ("b", &mut b)] {
-        let status = child.wait().expect("wait");
+        // A graceful stop drains one batch; 60 s is far beyond that, and a
+        // hang here is a failure, not a stuck test.
+        let deadline = Instant::now() + Duration::from_secs(60);
+        let status = loop {
+            if let Some(status) = child.try_wait().expect("wait") {
+                break status;
+            }
+            if Instant::now() > deadline {
+                let _ = child.kill();
+                panic!(
+                    "instance {name} did not exit within 60 s of SIGTERM; logs in {}",
+                    dir.display()
+                );
+            }
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        };
         assert!(
             status.success(),
             "instance {name} exited with {status} after SIGTERM; logs in {}",

@@ -91,6 +91,11 @@ fn kafka(context: &'static str) -> impl FnOnce(KafkaError) -> RunError {
 /// to the health endpoints and metrics.
 pub struct WartaContext {
     revoked: Mutex<Vec<(String, i32)>>,
+    /// The partitions assigned now, kept from the rebalance events: asking the
+    /// consumer (`assignment()`) inside a rebalance callback waits on
+    /// librdkafka's main thread, and deadlocks when the callback runs while
+    /// the consumer closes.
+    assigned: Mutex<std::collections::BTreeSet<(String, i32)>>,
     health: Arc<Health>,
 }
 
@@ -156,15 +161,32 @@ impl ConsumerContext for WartaContext {
 
     fn post_rebalance(
         &self,
-        consumer: &rdkafka::consumer::BaseConsumer<Self>,
+        _consumer: &rdkafka::consumer::BaseConsumer<Self>,
         rebalance: &Rebalance<'_>,
     ) {
-        let n = consumer.assignment().map(|a| a.count()).unwrap_or(0);
-        self.health.set_assigned(n);
-        if let Rebalance::Assign(_) = rebalance {
-            // An assignment came from the group coordinator: a broker answers.
-            self.health.set_broker_up(true);
+        let Ok(mut assigned) = self.assigned.lock() else {
+            return;
+        };
+        // Eager protocols revoke everything, then assign the whole new set;
+        // cooperative ones add and remove increments. Both add up here.
+        match rebalance {
+            Rebalance::Assign(tpl) => {
+                assigned.extend(
+                    tpl.elements()
+                        .iter()
+                        .map(|e| (e.topic().to_string(), e.partition())),
+                );
+                // An assignment came from the group coordinator: a broker answers.
+                self.health.set_broker_up(true);
+            }
+            Rebalance::Revoke(tpl) => {
+                for e in tpl.elements() {
+                    assigned.remove(&(e.topic().to_string(), e.partition()));
+                }
+            }
+            Rebalance::Error(_) => {}
         }
+        self.health.set_assigned(assigned.len());
     }
 }
 
@@ -345,6 +367,7 @@ where
     health.set_loaded();
     let consumer: WartaConsumer = consumer_config(&settings)
         .create_with_context(WartaContext {
+            assigned: Mutex::new(std::collections::BTreeSet::new()),
             revoked: Mutex::new(Vec::new()),
             health: health.clone(),
         })
