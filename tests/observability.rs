@@ -242,7 +242,6 @@ async fn prometheus_evaluates_every_dashboard_and_alert_expression() {
         let _ = stopped.await;
     }));
     produce_mixed(&brokers).await;
-    produce_peer_change(&brokers).await;
 
     // Wait until Prometheus has scraped the committed batch, twice over, so
     // that rate() has two samples with the outputs in them.
@@ -264,6 +263,23 @@ async fn prometheus_evaluates_every_dashboard_and_alert_expression() {
         assert!(
             Instant::now() < until,
             "Prometheus never saw warta's outputs: {body}"
+        );
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    }
+    // Another instance's change, once this one follows the changelog (the
+    // restore has ended: its outputs are out), for the consistency window.
+    produce_peer_change(&brokers).await;
+    loop {
+        let (_, body) = get(query(
+            "sum(warta_state_remote_changes_applied_total{job=\"warta\"}) > 0",
+        ))
+        .await;
+        if body.contains("\"result\":[{") {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "Prometheus never saw the peer's change applied: {body}"
         );
         tokio::time::sleep(Duration::from_millis(500)).await;
     }
