@@ -212,6 +212,8 @@ impl Deduper {
     /// A deduper over the store `dedup.store` names.
     pub fn open(settings: Arc<Settings>) -> Result<Self, OpenError> {
         match settings.dedup.store {
+            // With dedup off nothing is looked up: no reason to need Redis.
+            _ if !settings.dedup.enabled => Ok(Self::new(settings)?),
             StoreKind::Memory => Ok(Self::new(settings)?),
             StoreKind::Redis => {
                 let store = crate::dedup::redis::RedisStore::connect(
