@@ -384,6 +384,12 @@ impl Deduper {
         self.watermark = self.committed_watermark;
     }
 
+    /// Whether the article store is shared with other instances (Redis): only
+    /// then does [`Self::set_origin`] matter.
+    pub fn shares_store(&self) -> bool {
+        self.articles.shared()
+    }
+
     /// Names the input the next [`Self::decide`] is for (a hash of where it was
     /// read; 0 for none), so a shared store recognises the writes of an aborted
     /// attempt at the same input.

@@ -9,7 +9,7 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use chrono::Utc;
-use warta::config::{Settings, Sources};
+use warta::config::Settings;
 use warta::dedup::changelog::{Change, RestoreTable};
 use warta::event::{ArticleVerdict, SourceRef};
 use warta::pipeline::{Deduper, Outcome, Prepared, Preparer};
@@ -24,13 +24,7 @@ fn settings(extra: &[(&str, &str)]) -> Arc<Settings> {
     for (k, v) in extra {
         env.insert(k.to_string(), v.to_string());
     }
-    Arc::new(
-        Settings::load(Sources {
-            file: None,
-            env: Some(env),
-        })
-        .unwrap(),
-    )
+    common::settings_from_env(env)
 }
 
 fn examples() -> Vec<Vec<u8>> {

@@ -21,8 +21,9 @@ use std::collections::BTreeMap;
 use std::sync::{Arc, Barrier};
 
 use chrono::{TimeZone, Utc};
+use common::settings_from_env as settings;
 use serde_json::Value;
-use warta::config::{Settings, Sources};
+use warta::config::Settings;
 use warta::dedup::redis::{RedisConfig, RedisStore};
 use warta::dedup::verdict::{decide, ArticleKey, ArticleStore, Verdict};
 use warta::event::SourceRef;
@@ -62,16 +63,6 @@ fn env(server: Server, prefix: &str) -> BTreeMap<String, String> {
         ("WARTA__DEDUP__REDIS__CLUSTER".into(), cluster.into()),
         ("WARTA__DEDUP__REDIS__PREFIX".into(), prefix.into()),
     ])
-}
-
-fn settings(env: BTreeMap<String, String>) -> Arc<Settings> {
-    Arc::new(
-        Settings::load(Sources {
-            file: None,
-            env: Some(env),
-        })
-        .expect("settings"),
-    )
 }
 
 fn redis_settings(server: Server, prefix: &str) -> Arc<Settings> {
@@ -498,7 +489,7 @@ fn a_redis_failure_is_an_error_not_a_verdict() {
             fetched(0),
         )
         .expect_err("a failed store is an error");
-    let chain = format!("{:?}", anyhow_chain(&err));
+    let chain = format!("{:?}", error_chain(&err));
     assert!(chain.contains("Redis"), "{chain}");
 
     // The CLI: no server at all, a clear error chain and a failing exit.
@@ -518,7 +509,7 @@ fn a_redis_failure_is_an_error_not_a_verdict() {
     assert!(run.records.is_empty());
 }
 
-fn anyhow_chain(e: &dyn std::error::Error) -> Vec<String> {
+fn error_chain(e: &dyn std::error::Error) -> Vec<String> {
     let mut out = vec![e.to_string()];
     let mut s = e.source();
     while let Some(x) = s {

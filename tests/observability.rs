@@ -252,37 +252,35 @@ async fn prometheus_evaluates_every_dashboard_and_alert_expression() {
         )
     };
     let until = Instant::now() + Duration::from_secs(60);
-    loop {
-        let (_, body) = get(query(
-            "sum(warta_records_produced_total{job=\"warta\"}) > 0 and sum(increase(warta_pages_consumed_total{job=\"warta\"}[1m])) > 0",
-        ))
-        .await;
-        if body.contains("\"result\":[{") {
-            break;
+    let wait_for = |q: &'static str, what: &'static str| {
+        let url = query(q);
+        async move {
+            loop {
+                let (_, body) = get(url.clone()).await;
+                if body.contains("\"result\":[{") {
+                    break;
+                }
+                assert!(
+                    Instant::now() < until,
+                    "Prometheus never saw {what}: {body}"
+                );
+                tokio::time::sleep(Duration::from_millis(500)).await;
+            }
         }
-        assert!(
-            Instant::now() < until,
-            "Prometheus never saw warta's outputs: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    };
+    wait_for(
+        "sum(warta_records_produced_total{job=\"warta\"}) > 0 and sum(increase(warta_pages_consumed_total{job=\"warta\"}[1m])) > 0",
+        "warta's outputs",
+    )
+    .await;
     // Another instance's change, once this one follows the changelog (the
     // restore has ended: its outputs are out), for the consistency window.
     produce_peer_change(&brokers).await;
-    loop {
-        let (_, body) = get(query(
-            "sum(warta_state_remote_changes_applied_total{job=\"warta\"}) > 0",
-        ))
-        .await;
-        if body.contains("\"result\":[{") {
-            break;
-        }
-        assert!(
-            Instant::now() < until,
-            "Prometheus never saw the peer's change applied: {body}"
-        );
-        tokio::time::sleep(Duration::from_millis(500)).await;
-    }
+    wait_for(
+        "sum(warta_state_remote_changes_applied_total{job=\"warta\"}) > 0",
+        "the peer's change applied",
+    )
+    .await;
     tokio::time::sleep(Duration::from_secs(3)).await;
 
     let mut failures = BTreeMap::new();

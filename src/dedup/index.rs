@@ -120,7 +120,7 @@ pub struct SlotView<'a> {
 }
 
 /// Counters and size, for metrics.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct IndexStats {
     /// Slots in the ring (including any expired by event time but not yet popped).
     pub live: usize,

@@ -224,7 +224,6 @@ pub struct RedisStore {
     /// last [`ArticleStore::by_article`]: written as the replaced state.
     before: Option<(u64, Option<ArticleState>)>,
     error: Option<RedisStoreError>,
-    inserted: u64,
 }
 
 impl RedisStore {
@@ -258,7 +257,6 @@ impl RedisStore {
             origin: 0,
             before: None,
             error: None,
-            inserted: 0,
         };
         // A cluster pipeline refuses PING; EXISTS on one key routes anywhere.
         let probe = redis::cmd("EXISTS").arg(store.article_key(0)).to_owned();
@@ -298,7 +296,8 @@ impl RedisStore {
         }
     }
 
-    /// The records of these articles, as the current input should see them.
+    /// The stored records of these articles, in order; `None` where there is
+    /// none (or on an error, which is kept for [`ArticleStore::take_error`]).
     fn records(&mut self, ids: &[u64]) -> Vec<Option<Record>> {
         let cmds = ids
             .iter()
@@ -472,7 +471,6 @@ impl RedisStore {
             .arg("PX")
             .arg(self.ttl_ms())
             .to_owned();
-        self.inserted += 1;
         self.run(vec![cmd]).map(|_| ())
     }
 }
@@ -513,14 +511,15 @@ impl ArticleStore for RedisStore {
         let mut holders: Vec<u64> = values.iter().filter_map(holder_id).collect();
         holders.sort_unstable();
         holders.dedup();
-        let mut found = self.verify(&holders, signature, now, threshold);
         // Ties go to the lowest article id, for an answer that does not depend
         // on the order Redis answered in.
-        found.sort_by(|a, b| {
-            b.1.total_cmp(&a.1)
-                .then(a.0.article_id.cmp(&b.0.article_id))
-        });
-        let (state, sim, settled) = found.into_iter().next()?;
+        let (state, sim, settled) = self
+            .verify(&holders, signature, now, threshold)
+            .into_iter()
+            .min_by(|a, b| {
+                b.1.total_cmp(&a.1)
+                    .then(a.0.article_id.cmp(&b.0.article_id))
+            })?;
         // A match still claiming may be a copy of a third article by the time
         // its claim resolves; its cluster is then that article's.
         let state = self.settled(state, settled, now);
@@ -552,13 +551,7 @@ impl ArticleStore for RedisStore {
 
     fn stats(&self) -> IndexStats {
         // The entries live in Redis; its own INFO keyspace counts them.
-        IndexStats {
-            live: 0,
-            expired_total: 0,
-            evicted_total: 0,
-            memory_bytes: 0,
-            table_sweeps: 0,
-        }
+        IndexStats::default()
     }
 
     fn shared(&self) -> bool {

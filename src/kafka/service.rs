@@ -604,34 +604,39 @@ impl Service {
         for (topic, (records, bytes)) in consumed {
             metrics::consumed(topic, records, bytes);
         }
-        for (m, p) in batch.iter().zip(&prepared) {
-            let poisoned = self.poison.as_ref().is_some_and(|(t, part, o)| {
-                m.topic() == t && m.partition() == *part && m.offset() == *o
-            });
-            let processed = if poisoned {
-                output_rejected(m)
-            } else {
-                let started = std::time::Instant::now();
-                self.deduper.set_origin(origin(m));
-                // A shared store (Redis) answers over the network.
-                let deduper = &mut self.deduper;
-                let processed = tokio::task::block_in_place(|| deduper.decide(p));
-                timers.dedup(started.elapsed());
-                processed
-            };
-            summary.record(processed.outcome);
-            tally.add(p, &processed);
-            let headers = input_headers(m);
-            let input = InputRef {
-                topic: m.topic(),
-                partition: m.partition(),
-                offset: m.offset(),
-                key: m.key(),
-                value: m.payload().unwrap_or_default(),
-                headers: &headers,
-            };
-            outs.extend(to_kafka(&settings, &input, &processed.records));
-        }
+        // Deciding is CPU work, and with a shared store (Redis) network round
+        // trips: the whole loop runs off the async workers, in one hand-off.
+        let shared = self.deduper.shares_store();
+        tokio::task::block_in_place(|| {
+            for (m, p) in batch.iter().zip(&prepared) {
+                let poisoned = self.poison.as_ref().is_some_and(|(t, part, o)| {
+                    m.topic() == t && m.partition() == *part && m.offset() == *o
+                });
+                let processed = if poisoned {
+                    output_rejected(m)
+                } else {
+                    let started = std::time::Instant::now();
+                    if shared {
+                        self.deduper.set_origin(origin(m));
+                    }
+                    let processed = self.deduper.decide(p);
+                    timers.dedup(started.elapsed());
+                    processed
+                };
+                summary.record(processed.outcome);
+                tally.add(p, &processed);
+                let headers = input_headers(m);
+                let input = InputRef {
+                    topic: m.topic(),
+                    partition: m.partition(),
+                    offset: m.offset(),
+                    key: m.key(),
+                    value: m.payload().unwrap_or_default(),
+                    headers: &headers,
+                };
+                outs.extend(to_kafka(&settings, &input, &processed.records));
+            }
+        });
         if let Some(e) = self.deduper.take_store_error() {
             // Nothing was produced: decide the whole batch again, later.
             self.deduper.rollback();

@@ -15,7 +15,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
 use tokio::sync::oneshot;
 use warta::app::run;
-use warta::config::{Settings, Sources};
+use warta::config::Settings;
 use warta::kafka::RunStats;
 
 pub const OUTPUTS: [&str; 4] = [
@@ -62,13 +62,7 @@ pub fn settings(brokers: &str, group: &str, extra: &[(&str, &str)]) -> Arc<Setti
     for (k, v) in extra {
         env.insert(k.to_string(), v.to_string());
     }
-    Arc::new(
-        Settings::load(Sources {
-            file: None,
-            env: Some(env),
-        })
-        .expect("settings"),
-    )
+    super::settings_from_env(env)
 }
 
 /// Produces the example pages (6 inputs, one of them invalid) with a key and a

@@ -5,9 +5,11 @@
 
 pub mod kafka;
 
+use std::collections::BTreeMap;
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
+use std::sync::Arc;
 
 use serde_json::Value;
 
@@ -19,6 +21,18 @@ pub fn root() -> PathBuf {
 /// `../shared`, where the corpora and the seed live.
 pub fn shared() -> PathBuf {
     root().join("../shared")
+}
+
+/// Settings from the embedded defaults and these `WARTA__…` variables; the
+/// real environment is not read, so tests do not race on it.
+pub fn settings_from_env(env: BTreeMap<String, String>) -> Arc<warta::config::Settings> {
+    Arc::new(
+        warta::config::Settings::load(warta::config::Sources {
+            file: None,
+            env: Some(env),
+        })
+        .expect("settings"),
+    )
 }
 
 /// What one `warta` run printed.
