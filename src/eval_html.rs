@@ -473,7 +473,10 @@ impl fmt::Display for FundusReport {
 
 fn same_title(a: &str, b: &str) -> bool {
     let norm = |s: &str| {
-        s.split_whitespace()
+        // Invisible characters (zero-width space, soft hyphen, word joiner,
+        // BOM) are not part of what a reader sees, in either title.
+        s.replace(['\u{200b}', '\u{ad}', '\u{2060}', '\u{feff}'], "")
+            .split_whitespace()
             .collect::<Vec<_>>()
             .join(" ")
             .replace(['“', '”', '„', '«', '»'], "\"")

@@ -16,6 +16,21 @@ use warta::config::{LogFormat, Settings, Sources};
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use warta::process;
 
+/// `print!` that returns an error instead of panicking when stdout is closed
+/// early (`warta eval html | head`).
+macro_rules! out {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        write!(std::io::stdout().lock(), $($arg)*).context("writing to stdout")?
+    }};
+}
+macro_rules! outln {
+    ($($arg:tt)*) => {{
+        use std::io::Write as _;
+        writeln!(std::io::stdout().lock(), $($arg)*).context("writing to stdout")?
+    }};
+}
+
 /// warta: raw crawled news pages in, clean article and headline events out.
 ///
 /// Exit codes: 0 success (rejected inputs are outcomes, not failures);
@@ -201,7 +216,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::CheckConfig => {
-            print!("{}", settings.to_toml());
+            out!("{}", settings.to_toml());
             eprintln!("warta: configuration is valid");
             Ok(())
         }
@@ -218,7 +233,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 ..Default::default()
             };
             let report = warta::eval::dedup(Arc::new(settings), &corpus, &options)?;
-            print!("{report}");
+            out!("{report}");
             Ok(())
         }
         Command::Eval(EvalCommand::Html {
@@ -235,7 +250,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             if all || corpus == "aeb" {
                 let peers = ["trafilatura", "readability", "rs_trafilatura"];
                 let r = warta::eval_html::aeb(&corpora.join("scrapinghub-aeb"), &peers)?;
-                print!("{r}");
+                out!("{r}");
                 if let Some(path) = &predictions {
                     let json = serde_json::to_vec(&r.predictions)?;
                     std::fs::write(path, json)
@@ -243,24 +258,24 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
                 if verbose {
                     for p in &r.per_page {
-                        println!("  page {:.3} {} {}", p.f1, p.id, p.url);
+                        outln!("  page {:.3} {} {}", p.f1, p.id, p.url);
                     }
                 }
             }
             if all || corpus == "htmldate" {
                 let r = warta::eval_html::htmldate(&corpora.join("htmldate-eval"))?;
                 if verbose {
-                    print!("{r:#}");
+                    out!("{r:#}");
                 } else {
-                    print!("{r}");
+                    out!("{r}");
                 }
             }
             if all || corpus == "fundus" {
                 let r = warta::eval_html::fundus(&corpora.join("fundus-parser-fixtures"))?;
                 if verbose {
-                    print!("{r:#}");
+                    out!("{r:#}");
                 } else {
-                    print!("{r}");
+                    out!("{r}");
                 }
             }
             Ok(())
@@ -286,7 +301,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 let result = runtime.block_on(warta::bench::kafka(
                     &settings, brokers, rate, seconds, &page, metrics,
                 ))?;
-                println!("{result}");
+                outln!("{result}");
                 return Ok(());
             };
             let (mut on, mut off) = (Vec::new(), Vec::new());
@@ -295,7 +310,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                     let r = runtime.block_on(warta::bench::kafka(
                         &settings, brokers, rate, seconds, &page, metrics,
                     ))?;
-                    println!("round {} metrics={metrics}: {r}", round + 1);
+                    outln!("round {} metrics={metrics}: {r}", round + 1);
                     if metrics {
                         on.push(r.throughput)
                     } else {
@@ -307,7 +322,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 warta::bench::median(&mut on),
                 warta::bench::median(&mut off),
             );
-            println!(
+            outln!(
                 "median throughput: metrics on {on:.0}/s, off {off:.0}/s, on/off {:.4}",
                 on / off
             );
@@ -325,11 +340,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 warta::bench::restore(&settings, articles, headlines, churn)?
             };
-            println!("{result}");
+            outln!("{result}");
             Ok(())
         }
         Command::Bench(BenchCommand::Changelog { articles, churn }) => {
-            println!("{}", warta::bench::changelog(&settings, articles, churn));
+            outln!("{}", warta::bench::changelog(&settings, articles, churn));
             Ok(())
         }
         Command::Bench(BenchCommand::Store {
@@ -338,12 +353,12 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             corpus,
         }) => {
             let result = warta::bench::store(&settings, &corpus, originals, rounds)?;
-            println!("{result}");
+            outln!("{result}");
             Ok(())
         }
         Command::Bench(BenchCommand::Parse { input, rounds }) => {
             let result = warta::bench::parse(Arc::new(settings), &input, rounds)?;
-            println!("{result}");
+            outln!("{result}");
             Ok(())
         }
         Command::Process {

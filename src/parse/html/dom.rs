@@ -333,6 +333,11 @@ impl Dom {
 pub fn push_collapsed(out: &mut String, s: &str) {
     let mut space = out.ends_with(' ') || out.is_empty();
     for c in s.chars() {
+        // Soft hyphens and joiners are invisible line-break hints: dropping
+        // them keeps "Helikopter\u{ad}landeplatz" one searchable word.
+        if matches!(c, '\u{ad}' | '\u{2060}' | '\u{feff}') {
+            continue;
+        }
         if c.is_whitespace() || c == '\u{a0}' || c == '\u{200b}' {
             if !space {
                 out.push(' ');

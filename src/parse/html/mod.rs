@@ -148,9 +148,14 @@ pub fn parse(
         .iter()
         .find(|b| b.tag == Tag::H1 && b.chars >= 5)
         .map(|b| b.text.clone());
-    let (title, title_source) = match stated_title(&meta.titles, h1.as_deref()) {
+    let shown = Shown {
+        h1: h1.as_deref(),
+        document: dom.title.as_deref(),
+    };
+    let (title, title_source) = match stated_title(&meta.titles, shown) {
         Some(Stated::Heading) => (h1.clone(), Some(FieldSource::Text)),
         Some(Stated::Found(f)) => (Some(f.value.clone()), Some(FieldSource::from(f.source))),
+        Some(Stated::Core(core, f)) => (Some(core), Some(FieldSource::from(f.source))),
         None => match &h1 {
             Some(h) => (Some(h.clone()), Some(FieldSource::Text)),
             None => match &dom.title {
@@ -437,9 +442,19 @@ fn embedded_date(html: &str) -> Option<String> {
 enum Stated<'a> {
     Found(&'a meta::Found),
     Heading,
+    /// The headline shared by a statement and the heading, each behind its
+    /// own kicker.
+    Core(String, &'a meta::Found),
 }
 
-/// Chooses among the stated titles (best first) with the visible `<h1>`:
+/// What the page shows readers: its first `<h1>` and its `<title>`.
+#[derive(Debug, Clone, Copy, Default)]
+struct Shown<'a> {
+    h1: Option<&'a str>,
+    document: Option<&'a str>,
+}
+
+/// Chooses among the stated titles (best first) with what the page shows:
 ///
 /// - Two stated titles where one is the other plus words at either end
 ///   ("Kicker: Title", "Title | Section", "Title, and a subclause"): the shorter,
@@ -447,7 +462,13 @@ enum Stated<'a> {
 ///   statement leaves out. When every statement carries a kicker, it stays.
 /// - The first statement is the heading plus a trailing decoration ("Title -
 ///   Site", "Title | Section"): the heading.
-fn stated_title<'a>(stated: &'a [meta::Found], h1: Option<&str>) -> Option<Stated<'a>> {
+/// - The first statement and the heading put different kickers before the
+///   same headline ("Iran greift an: «…»", "Eskalation - «…»"): the headline,
+///   since neither kicker is part of it.
+/// - The JSON-LD headline is also the `<title>` (both written for search
+///   engines), while OpenGraph's title is the one the heading shows readers:
+///   the shown one.
+fn stated_title<'a>(stated: &'a [meta::Found], shown: Shown<'_>) -> Option<Stated<'a>> {
     let first = stated.first()?;
     let norm = |s: &str| crate::text::normalize(&decode_entities(s));
     let fn_ = norm(&first.value);
@@ -460,7 +481,7 @@ fn stated_title<'a>(stated: &'a [meta::Found], h1: Option<&str>) -> Option<State
     if let Some(f) = core {
         return Some(Stated::Found(f));
     }
-    let Some(hn) = h1.map(norm).filter(|h| h.len() >= 10) else {
+    let Some(hn) = shown.h1.map(norm).filter(|h| h.len() >= 10) else {
         return Some(Stated::Found(first));
     };
     if hn == fn_ {
@@ -469,7 +490,54 @@ fn stated_title<'a>(stated: &'a [meta::Found], h1: Option<&str>) -> Option<State
     if fn_.starts_with(&format!("{hn} ")) {
         return Some(Stated::Heading);
     }
+    if let Some(core) = shared_headline(&first.value, shown.h1.unwrap_or_default()) {
+        return Some(Stated::Core(core, first));
+    }
+    if first.source == DateSource::JsonLd {
+        let og = stated
+            .iter()
+            .find(|f| f.source == DateSource::Opengraph && norm(&f.value) == hn);
+        let document = shown.document.map(|d| norm(d).to_lowercase());
+        let search = |t: &str| {
+            document
+                .as_deref()
+                .is_some_and(|d| d.starts_with(&t.to_lowercase()))
+        };
+        if let Some(og) = og {
+            if search(&fn_) && !search(&hn) {
+                return Some(Stated::Found(og));
+            }
+        }
+    }
     Some(Stated::Found(first))
+}
+
+/// The headline two titles share behind different kickers: "A: Core" and
+/// "B - Core" give "Core" (at least three words). The kickers are short and
+/// have no word in common; otherwise the titles are two wordings of one
+/// sentence ("I sell Walt Disney World holidays - …"), not two labels.
+fn shared_headline(a: &str, b: &str) -> Option<String> {
+    const SEPS: [&str; 4] = [": ", " - ", " – ", " | "];
+    let tails = |t: &str| -> Vec<(String, String)> {
+        let t = decode_entities(t);
+        SEPS.iter()
+            .filter_map(|sep| {
+                let (head, tail) = t.split_once(sep)?;
+                let (head, tail) = (crate::text::normalize(head), tail.trim());
+                let kicker = (1..=5).contains(&head.split(' ').filter(|w| !w.is_empty()).count());
+                (kicker && tail.split_whitespace().count() >= 3).then(|| (head, tail.to_string()))
+            })
+            .collect()
+    };
+    let disjoint = |x: &str, y: &str| !x.split(' ').any(|w| y.split(' ').any(|v| v == w));
+    let theirs = tails(b);
+    tails(a).into_iter().find_map(|(head, tail)| {
+        let n = crate::text::normalize(&tail);
+        theirs
+            .iter()
+            .any(|(h, t)| disjoint(h, &head) && crate::text::normalize(t) == n)
+            .then_some(tail)
+    })
 }
 
 /// Decodes character references left in a stated value (JSON-LD and meta
@@ -1058,10 +1126,14 @@ mod tests {
             value: v.to_string(),
             source,
         };
-        let pick = |stated: &[meta::Found], h1: Option<&str>| match stated_title(stated, h1) {
+        let pick_shown = |stated: &[meta::Found], shown: Shown| match stated_title(stated, shown) {
             Some(Stated::Found(f)) => f.value.clone(),
-            Some(Stated::Heading) => format!("h1:{}", h1.unwrap_or_default()),
+            Some(Stated::Heading) => format!("h1:{}", shown.h1.unwrap_or_default()),
+            Some(Stated::Core(core, _)) => format!("core:{core}"),
             None => String::new(),
+        };
+        let pick = |stated: &[meta::Found], h1: Option<&str>| {
+            pick_shown(stated, Shown { h1, document: None })
         };
         let (ld, og) = (DateSource::JsonLd, DateSource::Opengraph);
         // Every statement carries the kicker: it stays, though the heading drops it.
@@ -1098,6 +1170,62 @@ mod tests {
         assert_eq!(
             pick(&site, Some("Harga beras naik lagi")),
             "h1:Harga beras naik lagi"
+        );
+        // Statement and heading each put their own kicker before one headline.
+        let kicked = [f("Iran greift an: «Israel hält sich zurück»", og)];
+        assert_eq!(
+            pick(
+                &kicked,
+                Some("Eskalation in Nahost - «Israel hält sich zurück»")
+            ),
+            "core:«Israel hält sich zurück»"
+        );
+        // ... but one kicker shared by both stays, as does a kicker the
+        // heading extends, or two wordings of one sentence.
+        assert_eq!(
+            pick(&kicked, Some("Iran greift an - «Israel hält sich zurück»")),
+            "Iran greift an: «Israel hält sich zurück»"
+        );
+        assert_eq!(
+            pick(
+                &kicked,
+                Some("Nahost Iran greift an - «Israel hält sich zurück»")
+            ),
+            "Iran greift an: «Israel hält sich zurück»"
+        );
+        let sentence = [f(
+            "'I sell Disney holidays - booking early saves you money'",
+            og,
+        )];
+        assert_eq!(
+            pick(
+                &sentence,
+                Some("'I sell Walt Disney holidays - booking early saves you money'")
+            ),
+            "'I sell Disney holidays - booking early saves you money'"
+        );
+        // JSON-LD and <title> carry the search variant, OpenGraph the heading's.
+        let seo = [
+            f("Starmer suggests he will keep taking gifts", ld),
+            f("Starmer defiant over gifts", og),
+        ];
+        let shown = |document| Shown {
+            h1: Some("Starmer defiant over gifts"),
+            document,
+        };
+        let document = Some("Starmer Suggests He Will Keep Taking Gifts | The Paper");
+        assert_eq!(
+            pick_shown(&seo, shown(document)),
+            "Starmer defiant over gifts"
+        );
+        // The <title> is the heading's too, or says nothing: JSON-LD stays first.
+        assert_eq!(
+            pick_shown(&seo, shown(Some("Starmer defiant over gifts - The Paper"))),
+            "Starmer suggests he will keep taking gifts"
+        );
+        assert_eq!(
+            pick_shown(&seo, shown(None)),
+            "Starmer suggests he will keep taking gifts"
         );
     }
 
