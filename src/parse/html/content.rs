@@ -309,9 +309,13 @@ pub fn analyse(dom: &Dom) -> Analysis {
     // Junk, top-down.
     let mut junk = vec![false; n];
     let mut h = String::new();
+    // A heading that names a boilerplate role ("relatedpoststitle",
+    // "comments-title") opens that section: the rest of its container is the
+    // section, even when the teasers after it carry article-like classes.
+    let mut section_until = 0;
     for i in 1..n {
         let p = dom.parent(i);
-        if junk[p] {
+        if junk[p] || i < section_until {
             junk[i] = true;
             continue;
         }
@@ -339,6 +343,9 @@ pub fn analyse(dom: &Dom) -> Analysis {
             || w < 0
         {
             junk[i] = raw[i] <= total / 3;
+            if junk[i] && t.is_heading() && t != Tag::H1 && strong_negative(&h) && raw[i] <= 80 {
+                section_until = dom.end(p);
+            }
         }
     }
     let mut chars = vec![0u32; n];

@@ -1242,6 +1242,35 @@ mod tests {
     }
 
     #[test]
+    fn a_related_heading_ends_the_article() {
+        let teaser = |n: u32| {
+            format!(
+                "<article class='post hentry'><a href='/p{n}'>Teaser {n}</a><p>Uma mensagem sobre a vida, o otimismo e a coragem de seguir em frente todos os dias, mesmo quando tudo parece difícil e o caminho é longo demais para nós …</p></article>"
+            )
+        };
+        let body = format!(
+            "<article class='post'><h1>Quem se ama</h1><p>Viver uma verdadeira experiência amorosa é um dos maiores prazeres da vida, e quem se ama encontra um amor de verdade.</p></article><article class='post'><h3 class='relatedpoststitle'>Você pode gostar...</h3>{}{}{}</article>",
+            teaser(1),
+            teaser(2),
+            teaser(3)
+        );
+        let html = format!("<html lang=pt><body>{body}</body></html>");
+        let page =
+            crate::eval_html::html_page("https://a.br/x", html.as_bytes(), "2026-01-01T00:00:00Z")
+                .unwrap();
+        let parsed = crate::parse::Parser::new().parse(&page, &SiteHints::default());
+        assert_eq!(parsed.paragraphs.len(), 1, "{:?}", parsed.paragraphs);
+        assert!(parsed.paragraphs[0].starts_with("Viver uma"));
+        // Without the heading's role the teasers are content like any other.
+        let plain = html.replace("relatedpoststitle", "title");
+        let page =
+            crate::eval_html::html_page("https://a.br/x", plain.as_bytes(), "2026-01-01T00:00:00Z")
+                .unwrap();
+        let parsed = crate::parse::Parser::new().parse(&page, &SiteHints::default());
+        assert!(parsed.paragraphs.len() > 1, "{:?}", parsed.paragraphs);
+    }
+
+    #[test]
     fn labelled_visible_dates() {
         let c = ctx();
         let mut p = DateParser::new(Lexicon::builtin());
