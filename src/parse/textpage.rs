@@ -370,11 +370,27 @@ pub(super) fn drop_repeats_longer_than(
     removed: &mut Removed,
     min_words: usize,
 ) -> (Vec<String>, Vec<String>) {
+    let groups = vec![None; paragraphs.len()];
+    drop_repeats_grouped(paragraphs, &groups, removed, min_words)
+}
+
+/// [`drop_repeats_longer_than`] where paragraphs of one `group` (`Some` key)
+/// never count as repeats of each other: the page wrote them side by side
+/// itself (an interview's recurring question, a meal plan's recurring dish),
+/// unlike a caption or teaser printed again elsewhere.
+pub(super) fn drop_repeats_grouped(
+    paragraphs: Vec<String>,
+    groups: &[Option<u32>],
+    removed: &mut Removed,
+    min_words: usize,
+) -> (Vec<String>, Vec<String>) {
     let mut kept = Vec::with_capacity(paragraphs.len());
     let mut kept_norm: Vec<String> = Vec::with_capacity(paragraphs.len());
-    let mut kept_hash: Vec<u64> = Vec::with_capacity(paragraphs.len());
-    let mut kept_words: Vec<WordSet> = Vec::with_capacity(paragraphs.len());
-    for p in paragraphs {
+    let mut kept_hash: Vec<(u64, Option<u32>)> = Vec::with_capacity(paragraphs.len());
+    let mut kept_words: Vec<(WordSet, Option<u32>)> = Vec::with_capacity(paragraphs.len());
+    for (i, p) in paragraphs.into_iter().enumerate() {
+        let group = groups.get(i).copied().flatten();
+        let other = |g: Option<u32>| g.is_none() || g != group;
         let n = normalize(&p);
         if n.is_empty() {
             // Lines of only punctuation or symbols ("***", "—") separate nothing.
@@ -387,19 +403,22 @@ pub(super) fn drop_repeats_longer_than(
             continue;
         }
         let h = xxh3_64(n.as_bytes());
-        if kept_hash.contains(&h) {
+        if kept_hash.iter().any(|&(k, g)| k == h && other(g)) {
             removed.repeated_paragraphs += 1;
             continue;
         }
         let words = WordSet::of(&n);
-        if kept_words.iter().any(|k| k.near_repeat(&words)) {
+        if kept_words
+            .iter()
+            .any(|(k, g)| other(*g) && k.near_repeat(&words))
+        {
             removed.repeated_paragraphs += 1;
             continue;
         }
         kept.push(p);
         kept_norm.push(n);
-        kept_hash.push(h);
-        kept_words.push(words);
+        kept_hash.push((h, group));
+        kept_words.push((words, group));
     }
     (kept, kept_norm)
 }
