@@ -780,11 +780,12 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
 }
 
 /// A paragraph that is a sentence of its own words with a phrase of it linked
-/// ("The suspect was convicted and <a>sentenced to life last Thursday</a>."):
-/// a link-heavy paragraph, but prose. A teaser or "Read more: <a>…</a>" line
+/// ("The suspect was convicted and <a>sentenced to life last Thursday</a>."),
+/// or a list item of a digest that links its lead sentence and goes on in
+/// plain words: link-heavy, but prose. A teaser or "Read more: <a>…</a>" line
 /// has a label of a word or two outside its link and no full stop after it.
 fn links_a_phrase(b: &Block) -> bool {
-    b.tag == Tag::P
+    matches!(b.tag, Tag::P | Tag::Li)
         && b.link_density() <= 0.6
         && b.chars.saturating_sub(b.link_chars) >= 30
         && b.text.trim_end().ends_with(['.', '!', '?'])

@@ -21,7 +21,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
 use super::date::{DateContext, DateParser, FoundDate};
 use super::lang::{DateOrder, Lexicon};
-use super::textpage::{drop_repeats_grouped, split_caption};
+use super::textpage::{drop_repeats_grouped, split_caption, RepeatKey};
 use super::{ParsedPage, SiteHints, TitleSource};
 use crate::event::{DateSource, FieldSource, Page, Precision, Published, Removed, Sources};
 use dom::{Dom, Tag};
@@ -214,9 +214,9 @@ pub fn parse(
     // Paragraphs.
     let title_norm = title.as_deref().map(crate::text::normalize);
     let mut paragraphs = Vec::new();
-    // A `<p>`'s parent: paragraphs side by side in one parent may repeat a
-    // line on purpose (see [`drop_repeats_grouped`]).
-    let mut groups = Vec::new();
+    // A `<p>`'s parent (paragraphs side by side in one parent may repeat a
+    // line on purpose); a heading is a deck that yields to its body copy.
+    let mut keys = Vec::new();
     for &bi in &extracted.blocks {
         let b = &analysis.blocks[bi];
         let text = b.text.trim();
@@ -231,10 +231,13 @@ pub fn parse(
             continue;
         }
         paragraphs.push(text.to_string());
-        groups.push((b.tag == Tag::P).then(|| dom.parent(b.elem as usize) as u32));
+        keys.push(RepeatKey {
+            group: (b.tag == Tag::P).then(|| dom.parent(b.elem as usize) as u32),
+            yields: b.tag.is_heading(),
+        });
     }
     let (mut paragraphs, mut normalized) =
-        drop_repeats_grouped(paragraphs, &groups, &mut removed, REPEAT_MIN_WORDS);
+        drop_repeats_grouped(paragraphs, &keys, &mut removed, REPEAT_MIN_WORDS);
     let body_chars: usize = paragraphs.iter().map(|p| p.len()).sum();
     if !found.items.is_empty() && body_chars < MIN_ARTICLE_CHARS {
         paragraphs.clear();
@@ -1311,6 +1314,25 @@ mod tests {
     }
 
     #[test]
+    fn a_deck_gives_way_to_its_copy_in_the_body() {
+        let para = |n: u32| {
+            format!("<p>Paragraph {n} of the report tells, with many details, how the officers found the girl in the hotel room that night.</p>")
+        };
+        let deck =
+            "The suspect confessed and the jury took just fifteen minutes to find him guilty";
+        let body = "Webb confessed to the crime and the jury took just fifteen minutes to find him guilty.";
+        let html = format!(
+            "<article><h1>Video shows the rescue</h1><h2 class='subtitle'>{deck}</h2>{}{}<p>{body}</p>{}</article>",
+            para(1),
+            para(2),
+            para(3)
+        );
+        let got = paragraphs_of(&html);
+        assert!(got.iter().any(|p| p == body), "{got:?}");
+        assert!(!got.iter().any(|p| p == deck), "{got:?}");
+    }
+
+    #[test]
     fn a_quoted_post_in_a_social_box_is_content() {
         let para = "<p>The state launched an anti-drug campaign on Monday, and its slogan drew a great deal of attention on social media within hours.</p>";
         let tweet = "Yes this is real and yes the state spent nearly half a million dollars on it, which is quite something";
@@ -1336,6 +1358,15 @@ mod tests {
         let got = paragraphs_of(&body);
         assert!(got.iter().any(|p| p.starts_with("The suspect")), "{got:?}");
         assert!(!got.iter().any(|p| p.starts_with("Read more")), "{got:?}");
+        // A digest's item: its linked lead sentence, then its own words.
+        let item = "<li><strong><a href='/c'>Google has bought CloudSimple, a startup that was once a key part of Microsoft's cloud plans</a>.</strong> CloudSimple was launched to help Microsoft win over the customers of VMware.</li>";
+        let other = "<li><strong><a href='/d'>Amazon offers free music</a>.</strong> The company published a blog post saying that customers without a subscription could now listen for free, on phones, on television sets and on the web, with adverts between the songs.</li>";
+        let body = format!("<div class='article-body'>{para}<ul>{other}{item}</ul>{para}</div>");
+        let got = paragraphs_of(&body);
+        assert!(
+            got.iter().any(|p| p.starts_with("Google has bought")),
+            "{got:?}"
+        );
     }
 
     #[test]
