@@ -409,6 +409,9 @@ mod tests {
         assert!(lex.is_boilerplate("Baca juga: Harga emas naik"));
         assert!(lex.is_boilerplate("Editor: Budi"));
         assert!(lex.is_boilerplate("ADVERTISEMENT"));
+        assert!(lex.is_boilerplate("Advert"));
+        assert!(lex.is_boilerplate("This slideshow requires JavaScript."));
+        assert!(!lex.is_boilerplate("Advert breaks grew longer this year."));
         assert!(!lex.is_boilerplate("Baca jugalah buku ini setiap hari."));
         assert!(!lex.is_boilerplate("Selengkapnya, pemerintah akan menjelaskan rencana itu."));
     }

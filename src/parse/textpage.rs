@@ -370,11 +370,35 @@ pub(super) fn drop_repeats_longer_than(
     removed: &mut Removed,
     min_words: usize,
 ) -> (Vec<String>, Vec<String>) {
-    let mut kept = Vec::with_capacity(paragraphs.len());
-    let mut kept_norm: Vec<String> = Vec::with_capacity(paragraphs.len());
-    let mut kept_hash: Vec<u64> = Vec::with_capacity(paragraphs.len());
-    let mut kept_words: Vec<WordSet> = Vec::with_capacity(paragraphs.len());
-    for p in paragraphs {
+    drop_repeats_grouped(paragraphs, &[], removed, min_words)
+}
+
+/// Where a paragraph sits, for [`drop_repeats_grouped`].
+#[derive(Debug, Clone, Copy, Default)]
+pub(super) struct RepeatKey {
+    /// Paragraphs of one `Some` group never count as repeats of each other:
+    /// the page wrote them side by side itself (an interview's recurring
+    /// question, a meal plan's recurring dish), unlike a caption or teaser
+    /// printed again elsewhere.
+    pub group: Option<u32>,
+    /// A summary (a deck under the headline) that gives way to a later copy
+    /// in the body: the body's wording is the article's, the deck restates it.
+    pub yields: bool,
+}
+
+/// [`drop_repeats_longer_than`] with each paragraph's [`RepeatKey`].
+pub(super) fn drop_repeats_grouped(
+    paragraphs: Vec<String>,
+    keys: &[RepeatKey],
+    removed: &mut Removed,
+    min_words: usize,
+) -> (Vec<String>, Vec<String>) {
+    // Kept paragraphs; a deck that gave way to its body copy becomes None.
+    let mut kept: Vec<Option<(String, String)>> = Vec::with_capacity(paragraphs.len());
+    // Per compared paragraph: its index in `kept`, hash, words and key.
+    let mut seen: Vec<(usize, u64, WordSet, RepeatKey)> = Vec::with_capacity(paragraphs.len());
+    for (i, p) in paragraphs.into_iter().enumerate() {
+        let key = keys.get(i).copied().unwrap_or_default();
         let n = normalize(&p);
         if n.is_empty() {
             // Lines of only punctuation or symbols ("***", "—") separate nothing.
@@ -382,26 +406,28 @@ pub(super) fn drop_repeats_longer_than(
             continue;
         }
         if min_words > 0 && n.split(' ').count() < min_words {
-            kept.push(p);
-            kept_norm.push(n);
+            kept.push(Some((p, n)));
             continue;
         }
         let h = xxh3_64(n.as_bytes());
-        if kept_hash.contains(&h) {
-            removed.repeated_paragraphs += 1;
-            continue;
-        }
         let words = WordSet::of(&n);
-        if kept_words.iter().any(|k| k.near_repeat(&words)) {
+        let repeat = seen.iter().position(|&(at, k, w, g)| {
+            kept[at].is_some()
+                && (g.group.is_none() || g.group != key.group)
+                && (k == h || w.near_repeat(&words))
+        });
+        if let Some(s) = repeat {
             removed.repeated_paragraphs += 1;
-            continue;
+            // The later copy stays only when it replaces a deck.
+            if !seen[s].3.yields || key.yields {
+                continue;
+            }
+            kept[seen[s].0] = None;
         }
-        kept.push(p);
-        kept_norm.push(n);
-        kept_hash.push(h);
-        kept_words.push(words);
+        seen.push((kept.len(), h, words, key));
+        kept.push(Some((p, n)));
     }
-    (kept, kept_norm)
+    kept.into_iter().flatten().unzip()
 }
 
 /// A paragraph's distinct words as a 512-bit Bloom-style bitmap. Comparing two

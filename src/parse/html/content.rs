@@ -169,6 +169,17 @@ fn class_weight(h: &str) -> i32 {
     w.clamp(-1, 1)
 }
 
+/// The only boilerplate role the class or id names is "social".
+fn names_only_social(h: &str) -> bool {
+    h.contains("social")
+        && STRONG_NEGATIVE
+            .iter()
+            .all(|n| *n == "social" || !h.contains(n))
+        && !tokens(h).any(|t| WEAK_NEGATIVE.contains(&t))
+        && !h.contains("sidebar")
+        && !h.contains("footer")
+}
+
 fn strong_negative(h: &str) -> bool {
     !h.is_empty() && STRONG_NEGATIVE.iter().any(|n| h.contains(n))
 }
@@ -306,6 +317,17 @@ pub fn analyse(dom: &Dom) -> Analysis {
         }
     }
     let total = raw.first().copied().unwrap_or(0).max(1);
+    // Subtrees holding a <blockquote>, bottom-up.
+    let mut quotes = vec![false; n];
+    for i in (1..n).rev() {
+        if dom.tag(i) == Tag::Blockquote {
+            quotes[i] = true;
+        }
+        let p = dom.parent(i);
+        if p != i && quotes[i] {
+            quotes[p] = true;
+        }
+    }
     // Junk, top-down.
     let mut junk = vec![false; n];
     let mut h = String::new();
@@ -339,6 +361,12 @@ pub fn analyse(dom: &Dom) -> Analysis {
         }
         hints(dom, i, &mut h);
         let w = class_weight(&h);
+        // A box named only "social" that quotes a text is a post the article
+        // embeds (a tweet's <blockquote>); share and follow bars hold links
+        // and buttons, never a quotation.
+        if quotes[i] && names_only_social(&h) {
+            continue;
+        }
         if (strong_negative(&h) && !h.contains("article-body") && !h.contains("entry-content"))
             || w < 0
         {
@@ -740,7 +768,7 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
         if b.tag == Tag::H1 {
             continue;
         }
-        if b.link_density() > 0.5 {
+        if b.link_density() > 0.5 && !links_a_phrase(b) {
             continue;
         }
         out.push(bi);
@@ -749,6 +777,18 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
         blocks: out,
         container: Some(top),
     }
+}
+
+/// A paragraph that is a sentence of its own words with a phrase of it linked
+/// ("The suspect was convicted and <a>sentenced to life last Thursday</a>."),
+/// or a list item of a digest that links its lead sentence and goes on in
+/// plain words: link-heavy, but prose. A teaser or "Read more: <a>…</a>" line
+/// has a label of a word or two outside its link and no full stop after it.
+fn links_a_phrase(b: &Block) -> bool {
+    matches!(b.tag, Tag::P | Tag::Li)
+        && b.link_density() <= 0.6
+        && b.chars.saturating_sub(b.link_chars) >= 30
+        && b.text.trim_end().ends_with(['.', '!', '?'])
 }
 
 fn ends_sentence(dom: &Dom, i: usize) -> bool {

@@ -21,7 +21,7 @@ use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
 use super::date::{DateContext, DateParser, FoundDate};
 use super::lang::{DateOrder, Lexicon};
-use super::textpage::{drop_repeats_longer_than, split_caption};
+use super::textpage::{drop_repeats_grouped, split_caption, RepeatKey};
 use super::{ParsedPage, SiteHints, TitleSource};
 use crate::event::{DateSource, FieldSource, Page, Precision, Published, Removed, Sources};
 use dom::{Dom, Tag};
@@ -214,6 +214,9 @@ pub fn parse(
     // Paragraphs.
     let title_norm = title.as_deref().map(crate::text::normalize);
     let mut paragraphs = Vec::new();
+    // A `<p>`'s parent (paragraphs side by side in one parent may repeat a
+    // line on purpose); a heading is a deck that yields to its body copy.
+    let mut keys = Vec::new();
     for &bi in &extracted.blocks {
         let b = &analysis.blocks[bi];
         let text = b.text.trim();
@@ -228,9 +231,13 @@ pub fn parse(
             continue;
         }
         paragraphs.push(text.to_string());
+        keys.push(RepeatKey {
+            group: (b.tag == Tag::P).then(|| dom.parent(b.elem as usize) as u32),
+            yields: b.tag.is_heading(),
+        });
     }
     let (mut paragraphs, mut normalized) =
-        drop_repeats_longer_than(paragraphs, &mut removed, REPEAT_MIN_WORDS);
+        drop_repeats_grouped(paragraphs, &keys, &mut removed, REPEAT_MIN_WORDS);
     let body_chars: usize = paragraphs.iter().map(|p| p.len()).sum();
     if !found.items.is_empty() && body_chars < MIN_ARTICLE_CHARS {
         paragraphs.clear();
@@ -1268,6 +1275,98 @@ mod tests {
                 .unwrap();
         let parsed = crate::parse::Parser::new().parse(&page, &SiteHints::default());
         assert!(parsed.paragraphs.len() > 1, "{:?}", parsed.paragraphs);
+    }
+
+    /// The paragraphs of an English page with `body` at `https://a.com/x`.
+    fn paragraphs_of(body: &str) -> Vec<String> {
+        let html = format!("<html lang=en><body>{body}</body></html>");
+        let page =
+            crate::eval_html::html_page("https://a.com/x", html.as_bytes(), "2026-01-01T00:00:00Z")
+                .unwrap();
+        crate::parse::Parser::new()
+            .parse(&page, &SiteHints::default())
+            .paragraphs
+    }
+
+    #[test]
+    fn a_line_the_article_repeats_side_by_side_stays() {
+        let q =
+            "What is your favourite dish to cook at home for friends and family on the weekend?";
+        let answer = |n: u32| {
+            format!("<p>Answer number {n}: I like to cook something slow, with vegetables from the market, and share it with everybody around the table.</p>")
+        };
+        let body = format!(
+            "<div class='entry-content'><p>{q}</p>{}<p>{q}</p>{}</div>",
+            answer(1),
+            answer(2)
+        );
+        let got = paragraphs_of(&body);
+        assert_eq!(got.iter().filter(|p| p.as_str() == q).count(), 2, "{got:?}");
+        // The same line printed again outside the article's run of paragraphs
+        // (a caption under a photo) is a repeat.
+        let body = format!(
+            "<div class='entry-content'><p>{q}</p>{}<div class='photo'><p>{q}</p></div>{}</div>",
+            answer(1),
+            answer(2)
+        );
+        let got = paragraphs_of(&body);
+        assert_eq!(got.iter().filter(|p| p.as_str() == q).count(), 1, "{got:?}");
+    }
+
+    #[test]
+    fn a_deck_gives_way_to_its_copy_in_the_body() {
+        let para = |n: u32| {
+            format!("<p>Paragraph {n} of the report tells, with many details, how the officers found the girl in the hotel room that night.</p>")
+        };
+        let deck =
+            "The suspect confessed and the jury took just fifteen minutes to find him guilty";
+        let body = "Webb confessed to the crime and the jury took just fifteen minutes to find him guilty.";
+        let html = format!(
+            "<article><h1>Video shows the rescue</h1><h2 class='subtitle'>{deck}</h2>{}{}<p>{body}</p>{}</article>",
+            para(1),
+            para(2),
+            para(3)
+        );
+        let got = paragraphs_of(&html);
+        assert!(got.iter().any(|p| p == body), "{got:?}");
+        assert!(!got.iter().any(|p| p == deck), "{got:?}");
+    }
+
+    #[test]
+    fn a_quoted_post_in_a_social_box_is_content() {
+        let para = "<p>The state launched an anti-drug campaign on Monday, and its slogan drew a great deal of attention on social media within hours.</p>";
+        let tweet = "Yes this is real and yes the state spent nearly half a million dollars on it, which is quite something";
+        let body = format!(
+            "<div class='article-body'>{para}<div class='social-media-embed'><blockquote class='twitter-tweet'><p>{tweet}</p>— A Reader (@reader) <a href='/s/1'>November 18, 2019</a></blockquote></div>{}<div class='social-share'><a href='/fb'>Facebook</a> <a href='/tw'>Twitter</a></div></div>",
+            [1, 2, 3].map(|n| para.replace("Monday", &format!("day {n}"))).concat()
+        );
+        let got = paragraphs_of(&body);
+        assert!(got.iter().any(|p| p == tweet), "{got:?}");
+        assert!(!got.iter().any(|p| p.contains("Facebook")), "{got:?}");
+        // Without a quotation the box is a social bar like any other.
+        let got = paragraphs_of(&body.replace("blockquote", "div"));
+        assert!(!got.iter().any(|p| p == tweet), "{got:?}");
+    }
+
+    #[test]
+    fn a_sentence_linking_a_phrase_is_prose() {
+        let para = "<p>A video showing the dramatic moment a kidnapped girl was rescued by police officers was released on Monday by prosecutors.</p>";
+        let linked = "The suspect, Michael Webb, was convicted and <a href='/a'>sentenced to life in federal prison last Thursday</a>.";
+        let teaser = "Read more: <a href='/b'>Police officers rescue a kidnapped girl from a hotel room in Fort Worth</a>";
+        let body =
+            format!("<div class='article-body'>{para}<p>{linked}</p><p>{teaser}</p>{para}</div>");
+        let got = paragraphs_of(&body);
+        assert!(got.iter().any(|p| p.starts_with("The suspect")), "{got:?}");
+        assert!(!got.iter().any(|p| p.starts_with("Read more")), "{got:?}");
+        // A digest's item: its linked lead sentence, then its own words.
+        let item = "<li><strong><a href='/c'>Google has bought CloudSimple, a startup that was once a key part of Microsoft's cloud plans</a>.</strong> CloudSimple was launched to help Microsoft win over the customers of VMware.</li>";
+        let other = "<li><strong><a href='/d'>Amazon offers free music</a>.</strong> The company published a blog post saying that customers without a subscription could now listen for free, on phones, on television sets and on the web, with adverts between the songs.</li>";
+        let body = format!("<div class='article-body'>{para}<ul>{other}{item}</ul>{para}</div>");
+        let got = paragraphs_of(&body);
+        assert!(
+            got.iter().any(|p| p.starts_with("Google has bought")),
+            "{got:?}"
+        );
     }
 
     #[test]
