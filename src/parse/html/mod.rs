@@ -23,7 +23,9 @@ use super::date::{DateContext, DateParser, FoundDate};
 use super::lang::{DateOrder, Lexicon};
 use super::textpage::{drop_repeats_longer_than, split_caption};
 use super::{ParsedPage, SiteHints, TitleSource};
-use crate::event::{DateSource, FieldSource, Page, Precision, Published, Removed, Sources};
+use crate::event::{
+    DateFlag, DateSource, FieldSource, Page, Precision, Published, Removed, Sources,
+};
 use dom::{Dom, Tag};
 
 /// Below this many characters of body, a page with a headline list is an index
@@ -741,12 +743,13 @@ fn text_date(
     let mut first: Option<Published> = None;
     let mut day_only: Option<Published> = None;
     let mut modified: Option<Published> = None;
+    let mut yearless: Option<Published> = None;
     // After a stamped date, a few more blocks may still hold a labelled
     // publication date; beyond them the scan would only cost time.
     let mut budget = usize::MAX;
     for bi in window {
         let b = &a.blocks[bi];
-        if skip.get(bi).copied().unwrap_or(false) || b.text.len() > 160 {
+        if skip.get(bi).copied().unwrap_or(false) || b.text.len() > 160 || quoted(b) {
             continue;
         }
         budget = budget.saturating_sub(1);
@@ -758,13 +761,20 @@ fn text_date(
             // Labelled as the publication, or set right against the title
             // (a blog's date header): no later candidate can do better.
             let adjacent = bi + 1 >= anchor && bi <= anchor + 1;
-            if label == Some(DateLabel::Published) || (adjacent && label.is_none()) {
+            // A date without its year (a sub-head's "el pasado martes 30 de
+            // marzo") is a guess; any date that prints its year outranks it.
+            let year_inferred = d.flags.contains(&DateFlag::YearInferred);
+            if label == Some(DateLabel::Published)
+                || (adjacent && label.is_none() && !year_inferred)
+            {
                 return Some(p);
             }
             // A page's only date may be its last change (a wiki's "last
             // edited"): better than none, worse than any other.
             if label == Some(DateLabel::Modified) {
                 modified.get_or_insert(p);
+            } else if year_inferred {
+                yearless.get_or_insert(p);
             } else if d.precision != Precision::Day {
                 if first.is_none() {
                     budget = budget.min(12);
@@ -775,14 +785,14 @@ fn text_date(
             }
         }
     }
-    if first.is_some() || day_only.is_some() {
-        return first.or(day_only);
+    if first.is_some() || day_only.is_some() || yearless.is_some() {
+        return first.or(day_only).or(yearless);
     }
     let in_body = a
         .blocks
         .iter()
         .enumerate()
-        .filter(|(bi, _)| !skip.get(*bi).copied().unwrap_or(false))
+        .filter(|(bi, b)| !skip.get(*bi).copied().unwrap_or(false) && !quoted(b))
         .find_map(|(_, b)| {
             if b.text.len() <= 80 {
                 let (d, raw, _) = block_date(&b.text, dates, ctx)?;
@@ -800,6 +810,12 @@ fn text_date(
             Some(published_from(&d, &raw, DateSource::Text))
         });
     in_body.or(modified)
+}
+
+/// Text set directly in a `<blockquote>`: the byline of a quoted or embedded
+/// post (a tweet's "— Name (@handle) 16 May 2018"), whose date is the post's.
+fn quoted(b: &content::Block) -> bool {
+    b.tag == Tag::Blockquote
 }
 
 /// What the words just before a visible date say it is.
@@ -1324,6 +1340,22 @@ mod tests {
     fn a_date_header_against_the_title_beats_later_stamps() {
         let body = "<div>Freitag, 5. Juni 2015</div><h1>Through the Booking Glass</h1><p>Ein Buch im Juni.</p><p>6. Juni 2015 um 10:23</p>";
         assert_eq!(day_of_page("", body).as_deref(), Some("2015-06-05"));
+    }
+
+    #[test]
+    fn a_quoted_post_does_not_date_the_page() {
+        // An embedded tweet's byline is the tweet's date; the page's own
+        // generic date stands.
+        let head = r#"<meta name="date" content="2020-02-03T09:03:10+00:00">"#;
+        let body = "<h1>Ein Produkt für alle Rechner</h1><blockquote class=\"twitter-tweet\"><p>I love it!</p>— Javier (@x) <a href=\"https://t.co/x\">16 мая 2018 г.</a></blockquote>";
+        assert_eq!(day_of_page(head, body).as_deref(), Some("2020-02-03"));
+    }
+
+    #[test]
+    fn a_yearless_date_under_the_title_yields_to_a_full_one() {
+        // The sub-head mentions last Tuesday; the date line prints the year.
+        let body = "<p>/ jueves 2 de abril de 2020</p><h1>Decomisa Aduana mas de 730 mil dólares</h1><h3>Esta acción se suma a la del pasado martes 30 de marzo</h3>";
+        assert_eq!(day_of_page("", body).as_deref(), Some("2020-04-02"));
     }
 
     #[test]
