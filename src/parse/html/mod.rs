@@ -17,7 +17,7 @@ pub mod dom;
 pub mod headlines;
 pub mod meta;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
 use super::date::{DateContext, DateParser, FoundDate};
 use super::lang::{DateOrder, Lexicon};
@@ -883,7 +883,13 @@ fn block_date(
     dates: &mut DateParser<'_>,
     ctx: &DateContext,
 ) -> Option<(FoundDate, String, Option<DateLabel>)> {
+    // A date before the web (a birthday, a founding year) cannot be when
+    // the page appeared; the URL's dates have the same floor.
+    let on_the_web = |d: &FoundDate| d.datetime.year() >= FIRST_WEB_YEAR;
     if let Some(d) = dates.parse_line(text, ctx) {
+        if !on_the_web(&d) {
+            return None;
+        }
         let label = label_before(text.get(..d.span.start).unwrap_or(""));
         return Some((d, text.to_string(), label));
     }
@@ -897,6 +903,10 @@ fn block_date(
             break;
         };
         let (start, end) = (offset + d.span.start, offset + d.span.end);
+        if !on_the_web(&d) {
+            offset = end;
+            continue;
+        }
         let label = label_before(text.get(..start).unwrap_or(""));
         let raw = text.get(start..end).unwrap_or(text).to_string();
         if label == Some(DateLabel::Modified) {
@@ -908,6 +918,9 @@ fn block_date(
     }
     modified
 }
+
+/// The earliest year a page can have been published in.
+const FIRST_WEB_YEAR: i32 = 1995;
 
 /// `/2016/02/23/`, `/2016-02-23/` or `/20160223` in the URL path.
 fn url_date(url: &str, ctx: &DateContext) -> Option<Published> {
@@ -942,7 +955,7 @@ fn url_date(url: &str, ctx: &DateContext) -> Option<Published> {
             .then(|| Some((num(c, 4)? as i32, num(b, 2)?, num(a, 2)?)))
             .flatten();
         if let Some((y, m, d)) = ymd.or(dmy) {
-            if (1995..=2100).contains(&y) {
+            if (FIRST_WEB_YEAR..=2100).contains(&y) {
                 if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
                     return day_published(date, ctx, &path);
                 }
@@ -955,7 +968,7 @@ fn url_date(url: &str, ctx: &DateContext) -> Option<Published> {
         if p.len() == 8 && p.bytes().all(|b| b.is_ascii_digit()) {
             let (y, m, d) = (&p[..4], &p[4..6], &p[6..8]);
             if let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) {
-                if (1995..=2100).contains(&y) {
+                if (FIRST_WEB_YEAR..=2100).contains(&y) {
                     if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
                         return day_published(date, ctx, &path);
                     }
@@ -1356,6 +1369,12 @@ mod tests {
         // The sub-head mentions last Tuesday; the date line prints the year.
         let body = "<p>/ jueves 2 de abril de 2020</p><h1>Decomisa Aduana mas de 730 mil dólares</h1><h3>Esta acción se suma a la del pasado martes 30 de marzo</h3>";
         assert_eq!(day_of_page("", body).as_deref(), Some("2020-04-02"));
+    }
+
+    #[test]
+    fn a_date_before_the_web_is_not_the_publication() {
+        let body = "<h1>Ein Titel für die Seite</h1><p>28.09.1912</p><p>5. Mai 2019</p>";
+        assert_eq!(day_of_page("", body).as_deref(), Some("2019-05-05"));
     }
 
     #[test]
