@@ -271,7 +271,25 @@ impl Lexicon {
             let mut buf = [0u8; MAX_DATE_WORD_BYTES];
             self.date_word(&crate::text::lower_head(word, &mut buf))
         } else {
-            self.date_word(&fold_word(word))
+            // Folded on the stack: this runs for every word of a line that
+            // holds a digit, in any script. Lowercasing can grow a letter, so
+            // the buffer has room to spare; a word that outgrows it is no
+            // date word.
+            let mut buf = [0u8; 2 * MAX_DATE_WORD_BYTES];
+            let mut len = 0;
+            for c in word
+                .chars()
+                .map(|c| if c == '’' || c == '`' { '\'' } else { c })
+                .flat_map(char::to_lowercase)
+            {
+                let n = c.len_utf8();
+                if len + n > buf.len() {
+                    return None;
+                }
+                c.encode_utf8(&mut buf[len..]);
+                len += n;
+            }
+            self.date_word(std::str::from_utf8(&buf[..len]).ok()?)
         }
     }
 
