@@ -121,7 +121,7 @@ fn tokenize(s: &str, lex: &Lexicon, out: &mut Vec<Token>) {
                 }
             }
             let w = &s[i..end];
-            let meaning = if w.len() <= 16 {
+            let meaning = if w.len() <= super::lang::MAX_DATE_WORD_BYTES {
                 lex.date_word_raw(w)
             } else {
                 None
@@ -203,6 +203,25 @@ impl Cursor<'_> {
         }
     }
 
+    /// Past one filler word at `i` ("de" in "17 de marzo"), if there is one.
+    fn one_filler(&self, i: usize) -> usize {
+        if self.word(i) == Some(DateWord::Filler) {
+            i + 1
+        } else {
+            i
+        }
+    }
+
+    /// Past a second name of the month at `i` ("نيسان / أبريل": the Levantine and
+    /// the international name of April side by side); `i` when there is none.
+    fn same_month_after(&self, i: usize, m: u8) -> usize {
+        if self.is_punct(i + 1, &['/', '-']) && self.word(i + 2) == Some(DateWord::Month(m)) {
+            i + 2
+        } else {
+            i
+        }
+    }
+
     fn skip_filler(&self, mut i: usize) -> usize {
         while self.word(i) == Some(DateWord::Filler) {
             i += 1;
@@ -220,7 +239,8 @@ impl Cursor<'_> {
         if let Some(DateWord::Weekday(d)) = self.word(j) {
             p.weekday = Some(d);
             j += 1;
-            while self.is_punct(j, &[',', '.']) {
+            // "،" is the Arabic comma ("الأربعاء، 07 أكتوبر 2020").
+            while self.is_punct(j, &[',', '.', '،']) {
                 j += 1;
             }
             // Jumat (8/10): day/month in parentheses, no year.
@@ -261,19 +281,23 @@ impl Cursor<'_> {
     }
 
     fn core(&self, i: usize, p: &mut Parts) -> Option<usize> {
-        // 31 Desember 2025; German "5. April 2017"
+        // 31 Desember 2025; German "5. April 2017"; Spanish "17 de marzo de 2020"
         let dotted = self.is_punct(i + 1, &['.']) && self.adjacent(i);
         let month_at = if dotted { i + 2 } else { i + 1 };
+        let month_at = self.one_filler(month_at);
         if let (Some((d, dd)), Some(DateWord::Month(m))) = (self.num(i), self.word(month_at)) {
             if dd <= 2 && (1..=31).contains(&d) {
                 p.day = d;
                 p.month = m as u32;
-                let mut j = month_at + 1;
+                let mut j = self.same_month_after(month_at, m) + 1;
                 if self.is_punct(j, &['.']) && self.year_at(j + 1).is_some() {
                     j += 1; // "31 Des. 2025"
                 }
                 if self.is_punct(j, &[',']) && self.year_at(j + 1).is_some() {
                     j += 1;
+                }
+                if self.year_at(self.one_filler(j)).is_some() {
+                    j = self.one_filler(j);
                 }
                 if let Some(y) = self.year_at(j) {
                     p.year = Some(y);
@@ -307,24 +331,52 @@ impl Cursor<'_> {
                 return Some(j);
             }
         }
-        // 2023-11-02
+        // 2023-11-02; year first is year-month-day in every language, also
+        // with dots (Korean "2023.11.02.") and slashes (Japanese "2020/7/11").
         if let Some(y) = self.year_at(i) {
-            if let (Some('-'), Some((m, _)), Some('-'), Some((d, _))) = (
+            if let (Some(sep @ ('-' | '.' | '/')), Some((m, md)), Some(sep2), Some((d, dd))) = (
                 self.punct(i + 1),
                 self.num(i + 2),
                 self.punct(i + 3),
                 self.num(i + 4),
             ) {
-                if (1..=12).contains(&m) && (1..=31).contains(&d) {
+                let tight = sep == '-' || (self.adjacent(i) && self.adjacent(i + 2));
+                if sep2 == sep
+                    && tight
+                    && md <= 2
+                    && dd <= 2
+                    && (1..=12).contains(&m)
+                    && (1..=31).contains(&d)
+                {
                     p.year = Some(y);
                     p.month = m;
                     p.day = d;
                     let mut j = i + 5;
+                    // Korean closes the date with a dot: "2023.11.02. 20:06".
+                    if sep == '.' && self.is_punct(j, &['.']) && self.adjacent(i + 4) {
+                        j += 1;
+                    }
                     // 2023-11-02T21:34 tokenizes the T as a word glued to the hour.
                     if self.adjacent(i + 4) && self.text(j).eq_ignore_ascii_case("t") {
                         j += 1;
                     }
                     return Some(j);
+                }
+            }
+        }
+        // 2020年7月12日 (Chinese, Japanese), 2023년 11월 2일 (Korean).
+        if let Some(y) = self.year_at(i) {
+            let unit = |k: usize, units: [&str; 2]| units.contains(&self.text(k));
+            // Particles attach to the day's unit ("12日に", "2일에").
+            let day_unit = ["日", "일"].iter().any(|u| self.text(i + 5).starts_with(u));
+            if unit(i + 1, ["年", "년"]) && unit(i + 3, ["月", "월"]) && day_unit {
+                if let (Some((m, md)), Some((d, dd))) = (self.num(i + 2), self.num(i + 4)) {
+                    if md <= 2 && dd <= 2 && (1..=12).contains(&m) && (1..=31).contains(&d) {
+                        p.year = Some(y);
+                        p.month = m;
+                        p.day = d;
+                        return Some(i + 6);
+                    }
                 }
             }
         }
@@ -334,7 +386,14 @@ impl Cursor<'_> {
                 if let (Some((b, bd)), Some(sep2), Some((y, yd))) =
                     (self.num(i + 2), self.punct(i + 3), self.num(i + 4))
                 {
-                    if bd <= 2 && sep2 == sep && self.adjacent(i + 2) && self.adjacent(i + 3) {
+                    // German and Central European print "4. 2. 2022" with a
+                    // space after each dot; the four-digit year keeps it a date.
+                    let spaced = sep == '.' && yd == 4;
+                    if bd <= 2
+                        && sep2 == sep
+                        && self.adjacent(i + 2)
+                        && (self.adjacent(i + 3) || spaced)
+                    {
                         // Dotted numeric dates (2.11.2023) are day-first in every
                         // language that writes them; only slashes and dashes vary.
                         let (d, m) = if sep == '.' {
@@ -742,6 +801,54 @@ mod tests {
             at(&mut p, "2023-11-02T21:34:05+07:00"),
             "2023-11-02T21:34:05+07:00"
         );
+    }
+
+    #[test]
+    fn more_languages_month_words() {
+        let mut p = DateParser::new(Lexicon::builtin());
+        let mut c = ctx(DateOrder::Dmy);
+        c.timezone = chrono_tz::UTC;
+        let day = |p: &mut DateParser, s: &str| {
+            let d = p.parse_line(s, &c).unwrap_or_else(|| panic!("{s:?}"));
+            rfc3339(&d.datetime)[..10].to_string()
+        };
+        for (s, want) in [
+            // Russian, Ukrainian (genitive, a weekday, a time after "в")
+            ("15 августа 2016, 13:43", "2016-08-15"),
+            ("воскресенье, 3 мая 2020 в 10:15", "2020-05-03"),
+            ("7 листопада 2021", "2021-11-07"),
+            // Romanian
+            ("duminică, 20 septembrie 2020", "2020-09-20"),
+            // Spanish and Portuguese "de"
+            ("martes 17 de marzo de 2020", "2020-03-17"),
+            ("Miércoles, 15 de Abril de 2020", "2020-04-15"),
+            ("5 de outubro de 2019", "2019-10-05"),
+            // Italian, Dutch, Polish
+            ("venerdì 3 aprile 2020", "2020-04-03"),
+            ("12 maart 2021", "2021-03-12"),
+            ("5 października 2022", "2022-10-05"),
+            // Arabic: the Arabic comma, and two names of one month
+            ("الأربعاء، 07 أكتوبر 2020", "2020-10-07"),
+            ("الجمعة 24 نيسان / أبريل 2020 09:22", "2020-04-24"),
+            // Year first: Korean dots, Japanese slashes, CJK units
+            ("2023.11.02. 20:06", "2023-11-02"),
+            ("2023. 10. 23.", "2023-10-23"),
+            ("2020/7/11", "2020-07-11"),
+            ("2020年07月12日", "2020-07-12"),
+            ("2023년 11월 2일", "2023-11-02"),
+            // Day-first with a space after each dot
+            ("4. 2. 2022", "2022-02-04"),
+        ] {
+            assert_eq!(day(&mut p, s), want, "{s:?}");
+        }
+        // Spaced dots need the four-digit year ("Platz 4. 2. 22").
+        assert!(p.parse_line("4. 2. 22", &c).is_none());
+        // Two different months side by side are not one date.
+        assert!(p.parse_line("24 نيسان / مايو 2020", &c).is_none());
+        // Year-first numbers with a space between (not a date's separator).
+        assert!(p.parse_line("2023 .11 .02", &c).is_none());
+        let f = p.find_first("입력 2023.11.02. 오후 8:06", &c).unwrap();
+        assert_eq!(&rfc3339(&f.datetime)[..10], "2023-11-02");
     }
 
     #[test]

@@ -4,6 +4,12 @@
 //! The data lives in `src/parse/lang/*.toml`, one file per language, embedded at
 //! build time. Code here only indexes it. Adding a language is adding a file and
 //! one line to [`BUILTIN`].
+//!
+//! A file without `[lines]` and `[detect]` (see [`DATE_WORDS_ONLY`]) lends only
+//! its date words: a news crawler meets dates in many more languages than it
+//! has stopword lists for, and reading "15 августа 2016" needs only the month
+//! names. Such a language is not a detection candidate and has no settings of
+//! its own, so pages in it are handled as before, with more dates readable.
 
 use std::collections::HashMap;
 
@@ -23,6 +29,19 @@ const BUILTIN: [(&str, &str); 4] = [
     ("fr", include_str!("lang/fr.toml")),
 ];
 
+/// Languages that contribute date words only (no `[lines]`, no `[detect]`),
+/// after [`BUILTIN`] in priority.
+const DATE_WORDS_ONLY: [(&str, &str); 8] = [
+    ("es", include_str!("lang/es.toml")),
+    ("pt", include_str!("lang/pt.toml")),
+    ("it", include_str!("lang/it.toml")),
+    ("nl", include_str!("lang/nl.toml")),
+    ("ro", include_str!("lang/ro.toml")),
+    ("pl", include_str!("lang/pl.toml")),
+    ("ru", include_str!("lang/ru.toml")),
+    ("ar", include_str!("lang/ar.toml")),
+];
+
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 struct LanguageFile {
@@ -32,8 +51,10 @@ struct LanguageFile {
     default_timezone: String,
     numeric_date_order: DateOrder,
     dates: DatesFile,
-    lines: LinesFile,
-    detect: DetectFile,
+    /// Absent in a date-words-only file.
+    lines: Option<LinesFile>,
+    /// Absent in a date-words-only file.
+    detect: Option<DetectFile>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -41,7 +62,9 @@ struct LanguageFile {
 struct DatesFile {
     weekdays: Vec<Vec<String>>,
     months: Vec<Vec<String>>,
+    #[serde(default)]
     zones: HashMap<String, String>,
+    #[serde(default)]
     filler: Vec<String>,
 }
 
@@ -80,9 +103,9 @@ pub enum DateWord {
     Filler,
 }
 
-/// Longest date word ("wednesday" is 9 bytes; "pebruari"/"nopember" 8); longer
-/// words skip the lookup.
-const MAX_DATE_WORD_BYTES: usize = 16;
+/// Longest date word in bytes (Cyrillic and Arabic letters take two: "воскресенье"
+/// is 22, "листопада" 18); longer words skip the lookup.
+pub const MAX_DATE_WORD_BYTES: usize = 24;
 
 /// One language's settings.
 #[derive(Debug, Clone)]
@@ -129,10 +152,13 @@ impl Lexicon {
     /// The lexicon built from the embedded language files.
     pub fn builtin() -> &'static Lexicon {
         static LEXICON: OnceLock<Lexicon> = OnceLock::new();
-        LEXICON.get_or_init(|| match Lexicon::from_sources(&BUILTIN) {
-            Ok(l) => l,
-            // The embedded files are fixed at build time and covered by tests.
-            Err(e) => panic!("embedded language data is broken: {e}"),
+        LEXICON.get_or_init(|| {
+            let all: Vec<(&str, &str)> = BUILTIN.iter().chain(&DATE_WORDS_ONLY).copied().collect();
+            match Lexicon::from_sources(&all) {
+                Ok(l) => l,
+                // The embedded files are fixed at build time and covered by tests.
+                Err(e) => panic!("embedded language data is broken: {e}"),
+            }
         })
     }
 
@@ -147,7 +173,7 @@ impl Lexicon {
             boilerplate_prefix: FxHashMap::default(),
             clashes: Vec::new(),
         };
-        for (i, (file, src)) in sources.iter().enumerate() {
+        for (file, src) in sources {
             let invalid = |message: String| LexiconError::Invalid {
                 file: file.to_string(),
                 message,
@@ -181,18 +207,24 @@ impl Lexicon {
             for w in &f.dates.filler {
                 lex.add_date_word(w, DateWord::Filler);
             }
-            for c in &f.lines.caption_credits {
+            let (Some(lines), Some(detect)) = (f.lines, f.detect) else {
+                // Date words only: not a language of its own.
+                continue;
+            };
+            // Bit of this language in the stopword masks.
+            let bit = 1u32 << lex.languages.len();
+            for c in &lines.caption_credits {
                 lex.credits
                     .entry(c.to_lowercase())
                     .or_insert_with(|| c.clone());
             }
-            for w in &f.detect.stopwords {
-                *lex.stopwords.entry(w.to_lowercase()).or_default() |= 1 << i;
+            for w in &detect.stopwords {
+                *lex.stopwords.entry(w.to_lowercase()).or_default() |= bit;
             }
-            for b in &f.lines.boilerplate_exact {
+            for b in &lines.boilerplate_exact {
                 lex.boilerplate_exact.insert(b.to_lowercase());
             }
-            for p in &f.lines.boilerplate_prefix {
+            for p in &lines.boilerplate_prefix {
                 let p = p.to_lowercase();
                 lex.boilerplate_prefix
                     .entry(first_word(&p).to_string())
@@ -203,8 +235,7 @@ impl Lexicon {
                 code: f.code,
                 default_timezone: tz,
                 numeric_date_order: f.numeric_date_order,
-                caption_prefix: f
-                    .lines
+                caption_prefix: lines
                     .caption_prefix
                     .iter()
                     .map(|s| s.to_lowercase())
@@ -240,7 +271,25 @@ impl Lexicon {
             let mut buf = [0u8; MAX_DATE_WORD_BYTES];
             self.date_word(&crate::text::lower_head(word, &mut buf))
         } else {
-            self.date_word(&fold_word(word))
+            // Folded on the stack: this runs for every word of a line that
+            // holds a digit, in any script. Lowercasing can grow a letter, so
+            // the buffer has room to spare; a word that outgrows it is no
+            // date word.
+            let mut buf = [0u8; 2 * MAX_DATE_WORD_BYTES];
+            let mut len = 0;
+            for c in word
+                .chars()
+                .map(|c| if c == '’' || c == '`' { '\'' } else { c })
+                .flat_map(char::to_lowercase)
+            {
+                let n = c.len_utf8();
+                if len + n > buf.len() {
+                    return None;
+                }
+                c.encode_utf8(&mut buf[len..]);
+                len += n;
+            }
+            self.date_word(std::str::from_utf8(&buf[..len]).ok()?)
         }
     }
 
@@ -399,6 +448,10 @@ mod tests {
             Some(DateWord::Weekday(4))
         );
         assert_eq!(lex.date_word("wednesday"), Some(DateWord::Weekday(2)));
+        // Date-words-only languages lend their words, not a language.
+        assert_eq!(lex.date_word("августа"), Some(DateWord::Month(8)));
+        assert_eq!(lex.date_word("воскресенье"), Some(DateWord::Weekday(6)));
+        assert!(lex.language("ru").is_none());
     }
 
     #[test]

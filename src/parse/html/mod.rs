@@ -17,13 +17,15 @@ pub mod dom;
 pub mod headlines;
 pub mod meta;
 
-use chrono::{DateTime, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, TimeZone};
 
 use super::date::{DateContext, DateParser, FoundDate};
 use super::lang::{DateOrder, Lexicon};
 use super::textpage::{drop_repeats_grouped, split_caption, RepeatKey};
 use super::{ParsedPage, SiteHints, TitleSource};
-use crate::event::{DateSource, FieldSource, Page, Precision, Published, Removed, Sources};
+use crate::event::{
+    DateFlag, DateSource, FieldSource, Page, Precision, Published, Removed, Sources,
+};
 use dom::{Dom, Tag};
 
 /// Below this many characters of body, a page with a headline list is an index
@@ -748,12 +750,13 @@ fn text_date(
     let mut first: Option<Published> = None;
     let mut day_only: Option<Published> = None;
     let mut modified: Option<Published> = None;
+    let mut yearless: Option<Published> = None;
     // After a stamped date, a few more blocks may still hold a labelled
     // publication date; beyond them the scan would only cost time.
     let mut budget = usize::MAX;
     for bi in window {
         let b = &a.blocks[bi];
-        if skip.get(bi).copied().unwrap_or(false) || b.text.len() > 160 {
+        if skip.get(bi).copied().unwrap_or(false) || b.text.len() > 160 || quoted(b) {
             continue;
         }
         budget = budget.saturating_sub(1);
@@ -765,13 +768,20 @@ fn text_date(
             // Labelled as the publication, or set right against the title
             // (a blog's date header): no later candidate can do better.
             let adjacent = bi + 1 >= anchor && bi <= anchor + 1;
-            if label == Some(DateLabel::Published) || (adjacent && label.is_none()) {
+            // A date without its year (a sub-head's "el pasado martes 30 de
+            // marzo") is a guess; any date that prints its year outranks it.
+            let year_inferred = d.flags.contains(&DateFlag::YearInferred);
+            if label == Some(DateLabel::Published)
+                || (adjacent && label.is_none() && !year_inferred)
+            {
                 return Some(p);
             }
             // A page's only date may be its last change (a wiki's "last
             // edited"): better than none, worse than any other.
             if label == Some(DateLabel::Modified) {
                 modified.get_or_insert(p);
+            } else if year_inferred {
+                yearless.get_or_insert(p);
             } else if d.precision != Precision::Day {
                 if first.is_none() {
                     budget = budget.min(12);
@@ -782,14 +792,14 @@ fn text_date(
             }
         }
     }
-    if first.is_some() || day_only.is_some() {
-        return first.or(day_only);
+    if first.is_some() || day_only.is_some() || yearless.is_some() {
+        return first.or(day_only).or(yearless);
     }
     let in_body = a
         .blocks
         .iter()
         .enumerate()
-        .filter(|(bi, _)| !skip.get(*bi).copied().unwrap_or(false))
+        .filter(|(bi, b)| !skip.get(*bi).copied().unwrap_or(false) && !quoted(b))
         .find_map(|(_, b)| {
             if b.text.len() <= 80 {
                 let (d, raw, _) = block_date(&b.text, dates, ctx)?;
@@ -807,6 +817,12 @@ fn text_date(
             Some(published_from(&d, &raw, DateSource::Text))
         });
     in_body.or(modified)
+}
+
+/// Text set directly in a `<blockquote>`: the byline of a quoted or embedded
+/// post (a tweet's "— Name (@handle) 16 May 2018"), whose date is the post's.
+fn quoted(b: &content::Block) -> bool {
+    b.tag == Tag::Blockquote
 }
 
 /// What the words just before a visible date say it is.
@@ -874,7 +890,13 @@ fn block_date(
     dates: &mut DateParser<'_>,
     ctx: &DateContext,
 ) -> Option<(FoundDate, String, Option<DateLabel>)> {
+    // A date before the web (a birthday, a founding year) cannot be when
+    // the page appeared; the URL's dates have the same floor.
+    let on_the_web = |d: &FoundDate| d.datetime.year() >= FIRST_WEB_YEAR;
     if let Some(d) = dates.parse_line(text, ctx) {
+        if !on_the_web(&d) {
+            return None;
+        }
         let label = label_before(text.get(..d.span.start).unwrap_or(""));
         return Some((d, text.to_string(), label));
     }
@@ -888,6 +910,10 @@ fn block_date(
             break;
         };
         let (start, end) = (offset + d.span.start, offset + d.span.end);
+        if !on_the_web(&d) {
+            offset = end;
+            continue;
+        }
         let label = label_before(text.get(..start).unwrap_or(""));
         let raw = text.get(start..end).unwrap_or(text).to_string();
         if label == Some(DateLabel::Modified) {
@@ -899,6 +925,9 @@ fn block_date(
     }
     modified
 }
+
+/// The earliest year a page can have been published in.
+const FIRST_WEB_YEAR: i32 = 1995;
 
 /// `/2016/02/23/`, `/2016-02-23/` or `/20160223` in the URL path.
 fn url_date(url: &str, ctx: &DateContext) -> Option<Published> {
@@ -933,7 +962,7 @@ fn url_date(url: &str, ctx: &DateContext) -> Option<Published> {
             .then(|| Some((num(c, 4)? as i32, num(b, 2)?, num(a, 2)?)))
             .flatten();
         if let Some((y, m, d)) = ymd.or(dmy) {
-            if (1995..=2100).contains(&y) {
+            if (FIRST_WEB_YEAR..=2100).contains(&y) {
                 if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
                     return day_published(date, ctx, &path);
                 }
@@ -946,7 +975,7 @@ fn url_date(url: &str, ctx: &DateContext) -> Option<Published> {
         if p.len() == 8 && p.bytes().all(|b| b.is_ascii_digit()) {
             let (y, m, d) = (&p[..4], &p[4..6], &p[6..8]);
             if let (Ok(y), Ok(m), Ok(d)) = (y.parse::<i32>(), m.parse::<u32>(), d.parse::<u32>()) {
-                if (1995..=2100).contains(&y) {
+                if (FIRST_WEB_YEAR..=2100).contains(&y) {
                     if let Some(date) = NaiveDate::from_ymd_opt(y, m, d) {
                         return day_published(date, ctx, &path);
                     }
@@ -1423,6 +1452,28 @@ mod tests {
     fn a_date_header_against_the_title_beats_later_stamps() {
         let body = "<div>Freitag, 5. Juni 2015</div><h1>Through the Booking Glass</h1><p>Ein Buch im Juni.</p><p>6. Juni 2015 um 10:23</p>";
         assert_eq!(day_of_page("", body).as_deref(), Some("2015-06-05"));
+    }
+
+    #[test]
+    fn a_quoted_post_does_not_date_the_page() {
+        // An embedded tweet's byline is the tweet's date; the page's own
+        // generic date stands.
+        let head = r#"<meta name="date" content="2020-02-03T09:03:10+00:00">"#;
+        let body = "<h1>Ein Produkt für alle Rechner</h1><blockquote class=\"twitter-tweet\"><p>I love it!</p>— Javier (@x) <a href=\"https://t.co/x\">16 мая 2018 г.</a></blockquote>";
+        assert_eq!(day_of_page(head, body).as_deref(), Some("2020-02-03"));
+    }
+
+    #[test]
+    fn a_yearless_date_under_the_title_yields_to_a_full_one() {
+        // The sub-head mentions last Tuesday; the date line prints the year.
+        let body = "<p>/ jueves 2 de abril de 2020</p><h1>Decomisa Aduana mas de 730 mil dólares</h1><h3>Esta acción se suma a la del pasado martes 30 de marzo</h3>";
+        assert_eq!(day_of_page("", body).as_deref(), Some("2020-04-02"));
+    }
+
+    #[test]
+    fn a_date_before_the_web_is_not_the_publication() {
+        let body = "<h1>Ein Titel für die Seite</h1><p>28.09.1912</p><p>5. Mai 2019</p>";
+        assert_eq!(day_of_page("", body).as_deref(), Some("2019-05-05"));
     }
 
     #[test]
