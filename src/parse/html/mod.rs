@@ -490,14 +490,21 @@ fn stated_title<'a>(stated: &'a [meta::Found], shown: Shown<'_>) -> Option<State
     if let Some(f) = core {
         return Some(Stated::Found(f));
     }
-    let Some(hn) = shown.h1.map(norm).filter(|h| h.len() >= 10) else {
+    let hn = shown.h1.map(norm).filter(|h| h.len() >= 10);
+    if hn
+        .as_ref()
+        .is_some_and(|hn| fn_.starts_with(&format!("{hn} ")))
+    {
+        return Some(Stated::Heading);
+    }
+    if let Some(f) = same_words_as_shown(stated, shown.document) {
+        return Some(Stated::Found(f));
+    }
+    let Some(hn) = hn else {
         return Some(Stated::Found(first));
     };
     if hn == fn_ {
         return Some(Stated::Found(first));
-    }
-    if fn_.starts_with(&format!("{hn} ")) {
-        return Some(Stated::Heading);
     }
     if let Some(core) = shared_headline(&first.value, shown.h1.unwrap_or_default()) {
         return Some(Stated::Core(core, first));
@@ -519,6 +526,38 @@ fn stated_title<'a>(stated: &'a [meta::Found], shown: Shown<'_>) -> Option<State
         }
     }
     Some(Stated::Found(first))
+}
+
+/// The OpenGraph title with the JSON-LD headline's words in another dress
+/// ("A - B" and "A: B", quoted or not) when the `<title>` opens with it, since that is the
+/// punctuation the publisher shows; `None` when the first one is already it.
+fn same_words_as_shown<'a>(
+    stated: &'a [meta::Found],
+    document: Option<&str>,
+) -> Option<&'a meta::Found> {
+    let (first, rest) = stated.split_first()?;
+    if first.source != DateSource::JsonLd {
+        return None;
+    }
+    let form = |s: &str| {
+        decode_entities(s)
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    let document = form(document?);
+    let first_form = form(&first.value);
+    if first_form.is_empty() || document.starts_with(&first_form) {
+        return None;
+    }
+    let words = crate::text::normalize(&first_form);
+    rest.iter().find(|f| {
+        let x = form(&f.value);
+        f.source == DateSource::Opengraph
+            && !x.is_empty()
+            && document.starts_with(&x)
+            && crate::text::normalize(&x) == words
+    })
 }
 
 /// The headline two titles share behind different kickers: "A: Core" and
@@ -1245,10 +1284,11 @@ mod tests {
             f("Starmer suggests he will keep taking gifts", ld),
             f("Starmer defiant over gifts", og),
         ];
-        let shown = |document| Shown {
-            h1: Some("Starmer defiant over gifts"),
+        let at = |h1, document| Shown {
+            h1: Some(h1),
             document,
         };
+        let shown = |document| at("Starmer defiant over gifts", document);
         let document = Some("Starmer Suggests He Will Keep Taking Gifts | The Paper");
         assert_eq!(
             pick_shown(&seo, shown(document)),
@@ -1262,6 +1302,24 @@ mod tests {
         assert_eq!(
             pick_shown(&seo, shown(None)),
             "Starmer suggests he will keep taking gifts"
+        );
+        // Same words, other punctuation: the <title>'s form.
+        let dress = [
+            f(
+                "R&uuml;ckbau von Atomkraftwerk - K&uuml;hlt&uuml;rme gesprengt",
+                ld,
+            ),
+            f("Rückbau von Atomkraftwerk: Kühltürme gesprengt", og),
+        ];
+        let titled = |document| at("Kühltürme gesprengt", document);
+        let document = Some("Rückbau von Atomkraftwerk: Kühltürme gesprengt - Politik");
+        assert_eq!(
+            pick_shown(&dress, titled(document)),
+            "Rückbau von Atomkraftwerk: Kühltürme gesprengt"
+        );
+        assert_eq!(
+            pick_shown(&dress, titled(Some("Politik"))),
+            "R&uuml;ckbau von Atomkraftwerk - K&uuml;hlt&uuml;rme gesprengt"
         );
     }
 
