@@ -277,11 +277,7 @@ impl Lexicon {
             // date word.
             let mut buf = [0u8; 2 * MAX_DATE_WORD_BYTES];
             let mut len = 0;
-            for c in word
-                .chars()
-                .map(|c| if c == '’' || c == '`' { '\'' } else { c })
-                .flat_map(char::to_lowercase)
-            {
+            for c in folded_chars(word) {
                 let n = c.len_utf8();
                 if len + n > buf.len() {
                     return None;
@@ -385,10 +381,14 @@ fn first_word(s: &str) -> &str {
 
 /// Lowercases and maps typographic apostrophes so `Jum’at` matches `jum'at`.
 pub fn fold_word(w: &str) -> String {
+    folded_chars(w).collect()
+}
+
+/// The characters of [`fold_word`], for callers that fold into a buffer.
+fn folded_chars(w: &str) -> impl Iterator<Item = char> + '_ {
     w.chars()
         .map(|c| if c == '’' || c == '`' { '\'' } else { c })
         .flat_map(char::to_lowercase)
-        .collect()
 }
 
 /// A prefix like `baca juga` matches `baca juga: x` but not `baca jugalah`.

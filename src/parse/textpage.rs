@@ -411,10 +411,10 @@ pub(super) fn drop_repeats_grouped(
         }
         let h = xxh3_64(n.as_bytes());
         let words = WordSet::of(&n);
-        let repeat = seen.iter().position(|&(at, k, w, g)| {
-            kept[at].is_some()
+        let repeat = seen.iter().position(|(at, k, w, g)| {
+            kept[*at].is_some()
                 && (g.group.is_none() || g.group != key.group)
-                && (k == h || w.near_repeat(&words))
+                && (*k == h || w.near_repeat(&words))
         });
         if let Some(s) = repeat {
             removed.repeated_paragraphs += 1;

@@ -367,11 +367,10 @@ pub fn analyse(dom: &Dom) -> Analysis {
         if quotes[i] && names_only_social(&h) {
             continue;
         }
-        if (strong_negative(&h) && !h.contains("article-body") && !h.contains("entry-content"))
-            || w < 0
-        {
+        let strong = strong_negative(&h);
+        if (strong && !h.contains("article-body") && !h.contains("entry-content")) || w < 0 {
             junk[i] = raw[i] <= total / 3;
-            if junk[i] && t.is_heading() && t != Tag::H1 && strong_negative(&h) && raw[i] <= 80 {
+            if junk[i] && strong && t.is_heading() && t != Tag::H1 && raw[i] <= 80 {
                 section_until = dom.end(p);
             }
         }

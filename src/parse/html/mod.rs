@@ -509,28 +509,24 @@ fn stated_title<'a>(stated: &'a [meta::Found], shown: Shown<'_>) -> Option<State
     if let Some(core) = shared_headline(&first.value, shown.h1.unwrap_or_default()) {
         return Some(Stated::Core(core, first));
     }
-    if first.source == DateSource::JsonLd {
+    // normalize() folds case, so a Title-Cased <title> still matches.
+    let document = shown.document.map(norm);
+    let opens = |t: &str| document.as_deref().is_some_and(|d| d.starts_with(t));
+    if first.source == DateSource::JsonLd && opens(&fn_) && !opens(&hn) {
         let og = stated
             .iter()
             .find(|f| f.source == DateSource::Opengraph && norm(&f.value) == hn);
-        let document = shown.document.map(|d| norm(d).to_lowercase());
-        let search = |t: &str| {
-            document
-                .as_deref()
-                .is_some_and(|d| d.starts_with(&t.to_lowercase()))
-        };
         if let Some(og) = og {
-            if search(&fn_) && !search(&hn) {
-                return Some(Stated::Found(og));
-            }
+            return Some(Stated::Found(og));
         }
     }
     Some(Stated::Found(first))
 }
 
 /// The OpenGraph title with the JSON-LD headline's words in another dress
-/// ("A - B" and "A: B", quoted or not) when the `<title>` opens with it, since that is the
-/// punctuation the publisher shows; `None` when the first one is already it.
+/// ("A - B" and "A: B", quoted or not) when the `<title>` opens with it,
+/// since that is the punctuation the publisher shows; `None` when the
+/// JSON-LD headline is already it.
 fn same_words_as_shown<'a>(
     stated: &'a [meta::Found],
     document: Option<&str>,
@@ -540,10 +536,9 @@ fn same_words_as_shown<'a>(
         return None;
     }
     let form = |s: &str| {
-        decode_entities(s)
-            .split_whitespace()
-            .collect::<Vec<_>>()
-            .join(" ")
+        let mut out = String::new();
+        dom::push_collapsed(&mut out, &decode_entities(s));
+        out.trim_end().to_string()
     };
     let document = form(document?);
     let first_form = form(&first.value);
