@@ -240,23 +240,31 @@ pub struct Dom {
 
 impl Dom {
     pub fn parse(html: &str) -> Dom {
+        Dom::parse_skipping(html, true)
+    }
+
+    /// `skip`: move past discarded raw text without tokenizing it; only tests
+    /// turn it off, to show the tokens are the same either way.
+    fn parse_skipping(html: &str, skip: bool) -> Dom {
         let builder = Builder::new(html.len());
+        let queue = BufferQueue::default();
+        queue.push_back(StrTendril::from_slice(html));
         let tok = Tokenizer::new(
-            Sink(RefCell::new(builder)),
+            Sink {
+                builder: RefCell::new(builder),
+                input: skip.then_some(&queue),
+            },
             TokenizerOpts {
                 // Tokens only: no tree-builder-driven state changes except the
                 // ones the sink asks for.
                 ..TokenizerOpts::default()
             },
         );
-        let queue = BufferQueue::default();
-        queue.push_back(StrTendril::from_slice(html));
         // `Script` results (the only non-continue outcome) never come from our
         // sink, so one feed consumes everything.
         let _ = tok.feed(&queue);
         tok.end();
-        let Sink(cell) = tok.sink;
-        cell.into_inner().finish()
+        tok.sink.builder.into_inner().finish()
     }
 
     pub fn len(&self) -> usize {
@@ -332,21 +340,29 @@ impl Dom {
 /// Appends `s` with runs of whitespace collapsed to one space (none at the start).
 pub fn push_collapsed(out: &mut String, s: &str) {
     let mut space = out.ends_with(' ') || out.is_empty();
-    for c in s.chars() {
+    // Text between separators is copied a run at a time: most of a page's
+    // text goes through here, and pushing it a char at a time cost twice as much.
+    let mut run = 0;
+    for (i, c) in s.char_indices() {
         // Soft hyphens and joiners are invisible line-break hints: dropping
         // them keeps "Helikopter\u{ad}landeplatz" one searchable word.
-        if matches!(c, '\u{ad}' | '\u{2060}' | '\u{feff}') {
+        let invisible = matches!(c, '\u{ad}' | '\u{2060}' | '\u{feff}');
+        let blank = !invisible && (c.is_whitespace() || c == '\u{a0}' || c == '\u{200b}');
+        if !(invisible || blank) {
             continue;
         }
-        if c.is_whitespace() || c == '\u{a0}' || c == '\u{200b}' {
-            if !space {
-                out.push(' ');
-                space = true;
-            }
-        } else {
-            out.push(c);
+        if run < i {
+            out.push_str(&s[run..i]);
             space = false;
         }
+        run = i + c.len_utf8();
+        if blank && !space {
+            out.push(' ');
+            space = true;
+        }
+    }
+    if run < s.len() {
+        out.push_str(&s[run..]);
     }
 }
 
@@ -642,16 +658,68 @@ impl Builder {
     }
 }
 
-struct Sink(RefCell<Builder>);
+struct Sink<'q> {
+    builder: RefCell<Builder>,
+    /// The tokenizer's input, so that raw text nobody reads can be skipped.
+    input: Option<&'q BufferQueue>,
+}
 
-impl TokenSink for Sink {
+impl Sink<'_> {
+    /// Moves the input past the body of a raw-text element whose text is
+    /// discarded (scripts other than JSON-LD, styles, `<noscript>`, …), up to
+    /// its end tag. Such bodies are over half of a typical page's bytes, and
+    /// html5ever reads raw text a byte at a time; memchr finds the end tag at
+    /// memory speed. The tokenizer then sees `</script>` in the raw-text state
+    /// it was put in, so the tokens are exactly those it would have produced.
+    fn skip_raw_text(&self, name: &str, script: bool) {
+        let Some(mut rest) = self.input.and_then(|q| q.peek_front_chunk_mut()) else {
+            return;
+        };
+        if let Some(n) = raw_text_end(&rest, name, script) {
+            // `n` is at a `<`, so a char boundary.
+            let _ = rest.try_pop_front(n as u32);
+        }
+    }
+}
+
+/// Where the raw text at the start of `rest` ends: the first `</name` followed
+/// by whitespace, `/` or `>`, as the tokenizer's appropriate-end-tag rule says.
+/// In a script, `<!--` starts the escaped states in which `</script>` can stop
+/// ending it; those bodies are left to the tokenizer (`None`), as is a body
+/// whose end is not in sight.
+fn raw_text_end(rest: &str, name: &str, script: bool) -> Option<usize> {
+    let bytes = rest.as_bytes();
+    let end = memchr::memmem::find_iter(bytes, b"</").find(|&at| {
+        let tail = &bytes[at + 2..];
+        tail.len() > name.len()
+            && tail[..name.len()].eq_ignore_ascii_case(name.as_bytes())
+            && matches!(
+                tail[name.len()],
+                b'\t' | b'\n' | b'\x0C' | b'\r' | b' ' | b'/' | b'>'
+            )
+    })?;
+    if script && memchr::memmem::find(&bytes[..end], b"<!--").is_some() {
+        return None;
+    }
+    Some(end)
+}
+
+impl TokenSink for Sink<'_> {
     type Handle = ();
 
     fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
-        let mut b = self.0.borrow_mut();
+        let mut b = self.builder.borrow_mut();
         match token {
             Token::TagToken(tag) => match tag.kind {
-                TagKind::StartTag => return b.start_tag(&tag),
+                TagKind::StartTag => {
+                    let result = b.start_tag(&tag);
+                    if let (TokenSinkResult::RawData(kind), Some((_, false))) = (&result, b.raw) {
+                        if !matches!(kind, RawKind::Rcdata) {
+                            self.skip_raw_text(&tag.name, matches!(kind, RawKind::ScriptData));
+                        }
+                    }
+                    return result;
+                }
                 TagKind::EndTag => b.end_tag(&tag),
             },
             Token::CharacterTokens(s) => b.characters(&s),
@@ -670,13 +738,104 @@ impl TokenSink for Sink {
     /// In a feed, `<![CDATA[…]]>` is text (titles and descriptions use it); in
     /// HTML it is a bogus comment, as the spec says.
     fn adjusted_current_node_present_but_not_in_html_namespace(&self) -> bool {
-        self.0.borrow().dom.feed
+        self.builder.borrow().dom.feed
     }
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// Everything the parse keeps, for comparing two parses.
+    fn summary(d: &Dom) -> String {
+        let nodes: Vec<_> = (0..d.len())
+            .map(|i| (d.tag(i), d.parent(i), d.end(i), d.text_of(i)))
+            .collect();
+        format!("{nodes:?} {:?} {:?} {}", d.json_ld, d.title, d.feed)
+    }
+
+    #[test]
+    fn raw_text_ends_at_the_appropriate_end_tag() {
+        assert_eq!(
+            raw_text_end("a</b></scriptx></SCRIPT >", "script", true),
+            Some(15)
+        );
+        assert_eq!(raw_text_end("x</style/>", "style", false), Some(1));
+        // Escaped script text is left to the tokenizer, as is an unended body.
+        assert_eq!(
+            raw_text_end("<!--<script></script>--></script>", "script", true),
+            None
+        );
+        assert_eq!(raw_text_end("<!-- x --></style>", "style", false), Some(10));
+        assert_eq!(raw_text_end("a</script", "script", true), None);
+    }
+
+    #[test]
+    fn skipped_raw_text_changes_nothing() {
+        for html in [
+            "<p>a<script>var s = '</div><p>not text';</script><p>b",
+            "<script><!-- document.write('<script>x</script>'); --></script><p>after",
+            "<style>p{}</STYLE ><noscript><img src=x></noscript><p>c</p>",
+            r#"<script type="application/ld+json">{"headline":"</p>"}</script><title>T</title>"#,
+            "<script>unended",
+            "<svg><style>x</style><title>in svg</title></svg><p>d",
+        ] {
+            assert_eq!(
+                summary(&Dom::parse_skipping(html, true)),
+                summary(&Dom::parse_skipping(html, false)),
+                "{html}"
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// Raw-text skipping never changes the parse, whatever the markup.
+        #[test]
+        fn skipping_is_invisible(parts in proptest::collection::vec(proptest::prop_oneof![
+            proptest::strategy::Just("<script>"), proptest::strategy::Just("</script>"),
+            proptest::strategy::Just("<SCRIPT type=x>"), proptest::strategy::Just("</scrip"),
+            proptest::strategy::Just("<style>"), proptest::strategy::Just("</style >"),
+            proptest::strategy::Just("<noscript>"), proptest::strategy::Just("</noscript>"),
+            proptest::strategy::Just("<!--"), proptest::strategy::Just("-->"),
+            proptest::strategy::Just("<p>"), proptest::strategy::Just("text "),
+            proptest::strategy::Just("<svg>"), proptest::strategy::Just("</svg>"),
+            proptest::strategy::Just("<title>"), proptest::strategy::Just("</title>"),
+            proptest::strategy::Just(r#"<script type="application/ld+json">"#),
+            proptest::strategy::Just("<"), proptest::strategy::Just(">"), proptest::strategy::Just("</"),
+        ], 0..24)) {
+            let html = parts.concat();
+            proptest::prop_assert_eq!(
+                summary(&Dom::parse_skipping(&html, true)),
+                summary(&Dom::parse_skipping(&html, false))
+            );
+        }
+    }
+
+    proptest::proptest! {
+        /// The run-at-a-time copy gives what a char-at-a-time one gives.
+        #[test]
+        fn push_collapsed_as_char_by_char(prefix in "[a b]{0,3}", s in "[a-c \t\n\u{a0}\u{ad}\u{200b}\u{2060}\u{feff}\u{3000}é—]{0,40}") {
+            let mut expected = prefix.clone();
+            let mut space = expected.ends_with(' ') || expected.is_empty();
+            for c in s.chars() {
+                if matches!(c, '\u{ad}' | '\u{2060}' | '\u{feff}') {
+                    continue;
+                }
+                if c.is_whitespace() || c == '\u{a0}' || c == '\u{200b}' {
+                    if !space {
+                        expected.push(' ');
+                        space = true;
+                    }
+                } else {
+                    expected.push(c);
+                    space = false;
+                }
+            }
+            let mut got = prefix;
+            push_collapsed(&mut got, &s);
+            proptest::prop_assert_eq!(got, expected);
+        }
+    }
 
     fn texts(d: &Dom) -> Vec<(Tag, String)> {
         (0..d.len())

@@ -62,7 +62,7 @@ pub fn html(
         if dom.tag(i) != Tag::A {
             continue;
         }
-        let Some(url) = dom.attr(i, AttrName::Href).and_then(|h| absolute(base, h)) else {
+        let Some(href) = dom.attr(i, AttrName::Href) else {
             continue;
         };
         title.clear();
@@ -73,6 +73,10 @@ pub fn html(
         {
             continue;
         }
+        // Resolving is the costly test, so it comes after the title's.
+        let Some(url) = absolute(base, href) else {
+            continue;
+        };
         // Climb to the element that repeats among its siblings.
         let mut e = i;
         let mut item = None;
