@@ -507,15 +507,21 @@ pub fn fundus(dir: &Path) -> Result<FundusReport, EvalHtmlError> {
         let (group, file, url, crawl, title, date) =
             (cols[0], cols[3], cols[4], cols[5], cols[6], cols[7]);
         let html = read_maybe_gz(&dir.join("test_data").join(group).join(file))?;
-        let fetched = crawl
-            .split('.')
-            .next()
-            .map(|s| format!("{}Z", s.replace(' ', "T")))
+        // Crawl times are naive UTC, except a few that carry their offset.
+        let fetched = DateTime::parse_from_str(crawl, "%Y-%m-%d %H:%M:%S%.f%:z")
+            .map(|t| t.to_rfc3339())
+            .or_else(|_| {
+                chrono::NaiveDateTime::parse_from_str(crawl, "%Y-%m-%d %H:%M:%S%.f")
+                    .map(|t| t.and_utc().to_rfc3339())
+            })
             .unwrap_or_default();
+        r.pages += 1;
+        // A page the parser cannot take counts as a miss, never as a skip.
         let Some(page) = html_page(url, &html, &fetched) else {
+            r.misses
+                .push(format!("{group}/{file}: not a valid page event"));
             continue;
         };
-        r.pages += 1;
         let parsed = parser.parse(&page, &hints);
         let got_title = parsed.title.as_ref().map(|(t, _)| t.as_str()).unwrap_or("");
         let t_ok = same_title(got_title, title);
