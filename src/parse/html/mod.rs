@@ -145,14 +145,16 @@ pub fn parse(
     let extracted = content::extract(&dom, &analysis, &skip);
 
     // Title: the page's statement first, then the visible heading.
-    let h1 = analysis
+    let h1_block = analysis
         .blocks
         .iter()
-        .find(|b| b.tag == Tag::H1 && b.chars >= 5)
-        .map(|b| b.text.clone());
+        .find(|b| b.tag == Tag::H1 && b.chars >= 5);
+    let h1 = h1_block.map(|b| b.text.clone());
+    let kicker = h1_block.and_then(|b| heading_kicker(&dom, b.elem as usize));
     let shown = Shown {
         h1: h1.as_deref(),
         document: dom.title.as_deref(),
+        kicker: kicker.as_ref().map(|(k, r)| (k.as_str(), r.as_str())),
     };
     let (title, title_source) = match stated_title(&meta.titles, shown) {
         Some(Stated::Heading) => (h1.clone(), Some(FieldSource::Text)),
@@ -461,6 +463,34 @@ enum Stated<'a> {
 struct Shown<'a> {
     h1: Option<&'a str>,
     document: Option<&'a str>,
+    /// The `<h1>` split into a kicker in an element of its own and the rest
+    /// (`<h1><span>Kicker</span>Headline</h1>`).
+    kicker: Option<(&'a str, &'a str)>,
+}
+
+/// The kicker an `<h1>` sets in its own leading element, and the text after it.
+fn heading_kicker(dom: &Dom, h1: usize) -> Option<(String, String)> {
+    let mut children = dom
+        .children(h1)
+        .filter(|&c| dom.tag(c) != Tag::Text || !dom.text_of(c).trim().is_empty());
+    let lead = children.next()?;
+    if dom.tag(lead) == Tag::Text {
+        return None;
+    }
+    let mut kicker = String::new();
+    dom.text_content(lead, &mut kicker);
+    let mut rest = String::new();
+    for c in children {
+        if dom.tag(c) == Tag::Text {
+            dom::push_collapsed(&mut rest, dom.text_of(c));
+        } else {
+            dom.text_content(c, &mut rest);
+        }
+        dom::push_collapsed(&mut rest, " ");
+    }
+    let (kicker, rest) = (kicker.trim(), rest.trim());
+    let words = kicker.split_whitespace().count();
+    ((1..=8).contains(&words) && !rest.is_empty()).then(|| (kicker.to_string(), rest.to_string()))
 }
 
 /// Chooses among the stated titles (best first) with what the page shows:
@@ -477,9 +507,23 @@ struct Shown<'a> {
 /// - The JSON-LD headline is also the `<title>` (both written for search
 ///   engines), while OpenGraph's title is the one the heading shows readers:
 ///   the shown one.
+///
+/// Before all these: a statement that is the heading's kicker element and the
+/// rest of the heading, joined by a separator ("Kicker / Headline" for
+/// `<h1><span>Kicker</span>Headline</h1>`), is the title as readers see it,
+/// kicker included, whichever statement comes first.
 fn stated_title<'a>(stated: &'a [meta::Found], shown: Shown<'_>) -> Option<Stated<'a>> {
     let first = stated.first()?;
     let norm = |s: &str| crate::text::normalize(&decode_entities(s));
+    if let Some((kicker, rest)) = shown.kicker {
+        let (kicker, rest) = (norm(kicker), norm(rest));
+        if !kicker.is_empty() && rest.split(' ').count() >= 3 {
+            let shown_whole = format!("{kicker} {rest}");
+            if let Some(f) = stated.iter().find(|f| norm(&f.value) == shown_whole) {
+                return Some(Stated::Found(f));
+            }
+        }
+    }
     let fn_ = norm(&first.value);
     let core = stated[1..].iter().find(|f| {
         let n = norm(&f.value);
@@ -1203,7 +1247,14 @@ mod tests {
             None => String::new(),
         };
         let pick = |stated: &[meta::Found], h1: Option<&str>| {
-            pick_shown(stated, Shown { h1, document: None })
+            pick_shown(
+                stated,
+                Shown {
+                    h1,
+                    document: None,
+                    kicker: None,
+                },
+            )
         };
         let (ld, og) = (DateSource::JsonLd, DateSource::Opengraph);
         // Every statement carries the kicker: it stays, though the heading drops it.
@@ -1282,6 +1333,7 @@ mod tests {
         let at = |h1, document| Shown {
             h1: Some(h1),
             document,
+            kicker: None,
         };
         let shown = |document| at("Starmer defiant over gifts", document);
         let document = Some("Starmer Suggests He Will Keep Taking Gifts | The Paper");
@@ -1316,6 +1368,62 @@ mod tests {
             pick_shown(&dress, titled(Some("Politik"))),
             "R&uuml;ckbau von Atomkraftwerk - K&uuml;hlt&uuml;rme gesprengt"
         );
+        // The heading sets its kicker in an element of its own: the statement
+        // that joins kicker and headline is the title readers see.
+        let kicked = [
+            f("Der 9. Juli naht: Gewerkschaften demonstrieren Einheit", ld),
+            f(
+                "Nationale Demo / Der 9. Juli naht: Gewerkschaften demonstrieren Einheit",
+                og,
+            ),
+        ];
+        let with_kicker = |kicker| Shown {
+            h1: Some("Nationale DemoDer 9. Juli naht: Gewerkschaften demonstrieren Einheit"),
+            document: None,
+            kicker,
+        };
+        let shown_kicker = Some((
+            "Nationale Demo",
+            "Der 9. Juli naht: Gewerkschaften demonstrieren Einheit",
+        ));
+        assert_eq!(
+            pick_shown(&kicked, with_kicker(shown_kicker)),
+            "Nationale Demo / Der 9. Juli naht: Gewerkschaften demonstrieren Einheit"
+        );
+        // Without the kicker element, or when the heading's kicker is another
+        // one, the statements' order decides as before.
+        assert_eq!(
+            pick_shown(&kicked, with_kicker(None)),
+            "Der 9. Juli naht: Gewerkschaften demonstrieren Einheit"
+        );
+        let other = Some((
+            "Streik",
+            "Der 9. Juli naht: Gewerkschaften demonstrieren Einheit",
+        ));
+        assert_eq!(
+            pick_shown(&kicked, with_kicker(other)),
+            "Der 9. Juli naht: Gewerkschaften demonstrieren Einheit"
+        );
+    }
+
+    #[test]
+    fn heading_kickers_are_leading_elements() {
+        let kicker = |html: &str| {
+            let dom = Dom::parse(html);
+            let h1 = (0..dom.len()).find(|&i| dom.tag(i) == Tag::H1).unwrap();
+            heading_kicker(&dom, h1)
+        };
+        assert_eq!(
+            kicker("<h1>\n <span>Nationale Demo</span>Der 9. Juli naht</h1>"),
+            Some(("Nationale Demo".into(), "Der 9. Juli naht".into()))
+        );
+        assert_eq!(
+            kicker("<h1><span class=k>Kultur</span> <span>Ein Titel hier</span></h1>"),
+            Some(("Kultur".into(), "Ein Titel hier".into()))
+        );
+        // Text first, or nothing after the element: no kicker.
+        assert_eq!(kicker("<h1>Ein <em>schöner</em> Titel</h1>"), None);
+        assert_eq!(kicker("<h1><span>Nur ein Titel</span></h1>"), None);
     }
 
     /// The published day of a German page with `head` and `body` (a body
