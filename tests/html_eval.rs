@@ -4,7 +4,7 @@
 //! drops the date or title rates below their landed figures, fails here.
 //!
 //! Landed figures (release build, `warta eval html`): AEB F1 0.974, htmldate
-//! day-level accuracy 0.914, Fundus title 0.901 (227/252) and date 0.976.
+//! day-level accuracy 0.914, Fundus title 0.901 (227/252) and date 0.984 (248/252).
 
 mod common;
 
@@ -12,7 +12,7 @@ use warta::eval_html;
 
 const AEB_F1_LANDED: f64 = 0.974;
 const HTMLDATE_ACCURACY_FLOOR: f64 = 0.909;
-const FUNDUS_DATE_FLOOR: f64 = 0.971;
+const FUNDUS_DATE_FLOOR: f64 = 0.979;
 const FUNDUS_TITLE_FLOOR: f64 = 0.896;
 
 fn corpora() -> std::path::PathBuf {

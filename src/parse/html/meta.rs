@@ -107,6 +107,17 @@ const MODIFIED_KEYS: [&str; 7] = [
     "article:modified",
 ];
 
+/// Meta keys as publishers spell them: `article:published:time` and
+/// `article-published_time` are `article:published_time`.
+fn same_key(known: &str, key: &str) -> bool {
+    let sep = |b: u8| matches!(b, b':' | b'_' | b'-');
+    known.len() == key.len()
+        && known
+            .bytes()
+            .zip(key.bytes())
+            .all(|(a, b)| a == b || (sep(a) && sep(b)))
+}
+
 /// Reads everything the page states about itself.
 pub fn read(dom: &Dom) -> Meta {
     let mut m = Meta::default();
@@ -190,14 +201,14 @@ pub fn read(dom: &Dom) -> Meta {
                         meta_authors.push(name.trim().to_string());
                     }
                     "date" | "dc.date" | "dcterms.date" => m.generic.push(found(DateSource::Meta)),
-                    k if PUBLISHED_KEYS.contains(&k) => {
+                    k if PUBLISHED_KEYS.iter().any(|p| same_key(p, k)) => {
                         if og {
                             og_published.push(found(DateSource::Opengraph))
                         } else {
                             meta_published.push(found(DateSource::Meta))
                         }
                     }
-                    k if MODIFIED_KEYS.contains(&k) => {
+                    k if MODIFIED_KEYS.iter().any(|p| same_key(p, k)) => {
                         if og {
                             og_modified.push(found(DateSource::Opengraph))
                         } else {
@@ -323,13 +334,21 @@ pub fn charset_of_content_type(ct: &str) -> Option<String> {
 }
 
 /// Parses one JSON-LD block (leniently: raw control characters, which some
-/// sites leave inside strings, are replaced first) and takes the first article
-/// object's fields; `WebPage` dates serve only when no article has one.
+/// sites leave inside strings, are replaced first, and the comment or CDATA
+/// wrappers old XHTML habits put around script text are taken off) and takes
+/// the first article object's fields; `WebPage` dates serve only when no
+/// article has one.
 fn json_ld(raw: &str, m: &mut Meta) {
-    let cleaned: String = raw
-        .trim()
-        .trim_start_matches("<!--")
-        .trim_end_matches("-->")
+    let mut body = raw.trim();
+    for (open, close) in [
+        ("<!--", "-->"),
+        ("//<![CDATA[", "//]]>"),
+        ("<![CDATA[", "]]>"),
+    ] {
+        body = body.strip_prefix(open).unwrap_or(body).trim_start();
+        body = body.strip_suffix(close).unwrap_or(body).trim_end();
+    }
+    let cleaned: String = body
         .chars()
         .map(|c| if c.is_control() { ' ' } else { c })
         .collect();
@@ -481,5 +500,39 @@ mod tests {
         assert_eq!(m.authors, vec!["A B".to_string()]);
         assert_eq!(m.language.as_deref(), Some("id"));
         assert!(m.is_article);
+    }
+
+    #[test]
+    fn json_ld_in_cdata_or_comment_wrappers() {
+        for wrapped in [
+            "//<![CDATA[\n{\"@type\":\"NewsArticle\",\"datePublished\":\"2024-08-22T12:00:00+02:00\"}\n//]]>",
+            "<![CDATA[{\"@type\":\"NewsArticle\",\"datePublished\":\"2024-08-22T12:00:00+02:00\"}]]>",
+            "<!-- {\"@type\":\"NewsArticle\",\"datePublished\":\"2024-08-22T12:00:00+02:00\"} -->",
+        ] {
+            let dom = Dom::parse(&format!(
+                r#"<script type="application/ld+json">{wrapped}</script>"#
+            ));
+            let m = read(&dom);
+            assert_eq!(
+                m.published.first().map(|f| f.value.as_str()),
+                Some("2024-08-22T12:00:00+02:00"),
+                "{wrapped}"
+            );
+        }
+    }
+
+    #[test]
+    fn meta_keys_with_other_separators() {
+        let dom = Dom::parse(
+            r#"<meta property="article:published:time" content="2024-10-23T15:48:15+00:00"><meta name="article-modified-time" content="2024-10-24T00:00:00+00:00">"#,
+        );
+        let m = read(&dom);
+        assert_eq!(m.published[0].value, "2024-10-23T15:48:15+00:00");
+        assert_eq!(m.modified[0].value, "2024-10-24T00:00:00+00:00");
+        assert!(!same_key(
+            "article:published_time",
+            "article:published_times"
+        ));
+        assert!(!same_key("datepublished", "datemodified"));
     }
 }
