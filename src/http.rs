@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
-use std::sync::{Arc, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -142,12 +142,23 @@ pub fn builder() -> Result<PrometheusBuilder, HttpError> {
 /// same handle) and registers the metric catalogue.
 pub fn recorder(input_topics: &[String]) -> Result<PrometheusHandle, HttpError> {
     static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    if let Some(h) = HANDLE.get() {
-        metrics::register(input_topics);
-        return Ok(h.clone());
-    }
-    let handle = builder()?.install_recorder().map_err(HttpError::Recorder)?;
-    let handle = HANDLE.get_or_init(|| handle).clone();
+    // Two services starting at once in one process (tests run several) must
+    // not both try to install: the second install fails. The lock makes the
+    // check and the install one step; `OnceLock` has no fallible init yet.
+    static INSTALL: Mutex<()> = Mutex::new(());
+    let handle = match HANDLE.get() {
+        Some(h) => h.clone(),
+        None => {
+            let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
+            match HANDLE.get() {
+                Some(h) => h.clone(),
+                None => {
+                    let h = builder()?.install_recorder().map_err(HttpError::Recorder)?;
+                    HANDLE.get_or_init(|| h).clone()
+                }
+            }
+        }
+    };
     metrics::register(input_topics);
     Ok(handle)
 }
@@ -235,4 +246,28 @@ async fn readyz(State(s): State<AppState>) -> Response {
         StatusCode::SERVICE_UNAVAILABLE
     };
     (status, Json(body)).into_response()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Services that start together in one process share one recorder; none
+    /// fails because another installed it first.
+    #[test]
+    fn concurrent_recorder_installs_share_one() {
+        let start = Arc::new(std::sync::Barrier::new(8));
+        let threads: Vec<_> = (0..8)
+            .map(|_| {
+                let start = start.clone();
+                std::thread::spawn(move || {
+                    start.wait();
+                    recorder(&["raw-pages".to_string()]).map(|_| ())
+                })
+            })
+            .collect();
+        for t in threads {
+            t.join().unwrap().expect("recorder");
+        }
+    }
 }
