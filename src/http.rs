@@ -8,7 +8,7 @@
 use std::future::Future;
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, AtomicI64, AtomicUsize, Ordering};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use axum::extract::State;
@@ -141,24 +141,19 @@ pub fn builder() -> Result<PrometheusBuilder, HttpError> {
 /// Installs the process-wide Prometheus recorder (once; later calls return the
 /// same handle) and registers the metric catalogue.
 pub fn recorder(input_topics: &[String]) -> Result<PrometheusHandle, HttpError> {
-    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
-    // Two services starting at once in one process (tests run several) must
-    // not both try to install: the second install fails. The lock makes the
-    // check and the install one step; `OnceLock` has no fallible init yet.
-    static INSTALL: Mutex<()> = Mutex::new(());
-    let handle = match HANDLE.get() {
+    // Services starting at once in one process (tests run several) must not
+    // both install: the second install fails. Holding the lock across the
+    // check and the install makes them one step; this runs once per service.
+    static HANDLE: Mutex<Option<PrometheusHandle>> = Mutex::new(None);
+    let mut slot = HANDLE.lock().unwrap_or_else(|e| e.into_inner());
+    let handle = match &*slot {
         Some(h) => h.clone(),
         None => {
-            let _guard = INSTALL.lock().unwrap_or_else(|e| e.into_inner());
-            match HANDLE.get() {
-                Some(h) => h.clone(),
-                None => {
-                    let h = builder()?.install_recorder().map_err(HttpError::Recorder)?;
-                    HANDLE.get_or_init(|| h).clone()
-                }
-            }
+            let h = builder()?.install_recorder().map_err(HttpError::Recorder)?;
+            slot.insert(h).clone()
         }
     };
+    drop(slot);
     metrics::register(input_topics);
     Ok(handle)
 }

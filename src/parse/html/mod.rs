@@ -470,25 +470,17 @@ struct Shown<'a> {
 
 /// The kicker an `<h1>` sets in its own leading element, and the text after it.
 fn heading_kicker(dom: &Dom, h1: usize) -> Option<(String, String)> {
-    let mut children = dom
+    let lead = dom
         .children(h1)
-        .filter(|&c| dom.tag(c) != Tag::Text || !dom.text_of(c).trim().is_empty());
-    let lead = children.next()?;
+        .find(|&c| dom.tag(c) != Tag::Text || !dom.text_of(c).trim().is_empty())?;
     if dom.tag(lead) == Tag::Text {
         return None;
     }
-    let mut kicker = String::new();
+    let (mut kicker, mut whole) = (String::new(), String::new());
     dom.text_content(lead, &mut kicker);
-    let mut rest = String::new();
-    for c in children {
-        if dom.tag(c) == Tag::Text {
-            dom::push_collapsed(&mut rest, dom.text_of(c));
-        } else {
-            dom.text_content(c, &mut rest);
-        }
-        dom::push_collapsed(&mut rest, " ");
-    }
-    let (kicker, rest) = (kicker.trim(), rest.trim());
+    dom.text_content(h1, &mut whole);
+    let kicker = kicker.trim();
+    let rest = whole.trim().strip_prefix(kicker)?.trim();
     let words = kicker.split_whitespace().count();
     ((1..=8).contains(&words) && !rest.is_empty()).then(|| (kicker.to_string(), rest.to_string()))
 }
