@@ -30,7 +30,7 @@ use rdkafka::message::{Headers, Message};
 use rdkafka::mocking::MockCluster;
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use warta::corpus::{load_indosum, render_page, templates};
+use warta_lab::corpus::{load_indosum, render_page, templates};
 
 const OUTPUTS: [&str; 4] = [
     "clean-articles",
