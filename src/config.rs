@@ -12,8 +12,8 @@ use std::path::Path;
 use chrono_tz::Tz;
 use serde::{Deserialize, Serialize};
 
-use crate::event::InputLimits;
 use crate::parse::SiteHints;
+use crate::validate::InputLimits;
 
 /// The embedded defaults: the lowest configuration layer.
 pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
@@ -134,16 +134,7 @@ pub struct Topics {
     pub state: String,
 }
 
-/// What happens to an article judged a duplicate.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum DuplicatePolicy {
-    /// Publish it to `topics.duplicates`, the audit trail.
-    Route,
-    /// Publish nothing; count it.
-    Drop,
-    /// Publish it to `topics.articles`, marked `verdict: duplicate`.
-    Mark,
-}
+pub use crate::dedup::deduper::DuplicatePolicy;
 
 /// Validated dedup settings.
 #[derive(Debug, Clone, Copy, PartialEq)]

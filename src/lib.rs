@@ -22,12 +22,15 @@
 //! - [`kafka`]: the consumer-group service (exactly-once or at-least-once).
 //! - [`metrics`]: every metric name, described once; [`http`]: `/metrics`, `/healthz`, `/readyz`.
 //! - [`process`]: `warta process`, the pipeline over a JSONL file or stdin.
+//! - [`summary`]: the outcome counts `process` prints and the service totals.
 //! - [`loadgen`]: `warta bench kafka`, an operator's load generator against a broker.
 //!
 //! Evaluation, corpus loaders and the benchmarks live in the `warta-lab` crate
 //! (`lab/`), which depends on this one.
 
 pub mod app;
+pub mod canonical;
+pub mod charset;
 pub mod config;
 pub mod dedup;
 pub mod event;
@@ -38,4 +41,6 @@ pub mod metrics;
 pub mod parse;
 pub mod pipeline;
 pub mod process;
+pub mod summary;
 pub mod text;
+pub mod validate;

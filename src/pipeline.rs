@@ -16,13 +16,12 @@ use chrono::{DateTime, Utc};
 use serde::Serialize;
 
 use crate::config::{DuplicatePolicy, Settings, StoreKind};
-use crate::dedup::changelog::{Change, RestoreTable, StateKey};
-use crate::dedup::headlines::{HeadlineIndex, HeadlineVerdict};
-use crate::dedup::index::{ArticleIndex, IndexConfig, IndexStats};
+use crate::dedup::deduper::DeduperConfig;
+pub use crate::dedup::deduper::{Deduper, Restored};
+use crate::dedup::headlines::HeadlineVerdict;
+use crate::dedup::index::{ArticleIndex, IndexConfig};
 use crate::dedup::minhash::{Fingerprinter, Signature};
-use crate::dedup::verdict::{
-    decide, ArticleKey, ArticleStore, Decision, Staged, StoreError, Verdict,
-};
+use crate::dedup::verdict::{ArticleKey, Decision, StoreError, Verdict};
 use crate::event::{
     rfc3339, Article, ArticleVerdict, Headline, HeadlineVerdictKind, InvalidInput, Page,
     RejectCode, Rejected, SourceRef, SCHEMA_VERSION,
@@ -161,44 +160,6 @@ impl Preparer {
     }
 }
 
-/// Stage 2: near-duplicate state, verdicts and records. One per instance.
-///
-/// State changes are staged: [`Deduper::commit`] makes a batch's decisions
-/// permanent, [`Deduper::rollback`] forgets them (an aborted transaction).
-///
-/// With a changelog ([`Deduper::enable_changelog`]), [`Deduper::changes`] lists
-/// what the open batch would write: its inserts and updates, the watermark, and
-/// tombstones for entries that earlier commits expired or evicted. Expiry runs
-/// at commit, after the batch's transaction, so its tombstones travel with the
-/// next batch; a crash in between loses none, because a restore skips what the
-/// watermark has expired and tombstones it then.
-pub struct Deduper {
-    settings: Arc<Settings>,
-    articles: Staged<Box<dyn ArticleStore + Send + Sync>>,
-    headlines: HeadlineIndex,
-    /// Highest event time seen; expiry follows it, so one late event does not
-    /// move time backwards.
-    watermark: u32,
-    committed_watermark: u32,
-    /// The instance name under which the watermark is written; `Some` when the
-    /// changelog is on.
-    changelog: Option<String>,
-    /// Tombstones of committed removals, not yet written. Kept across a
-    /// rollback: they describe committed state, and the aborted transaction
-    /// that carried them wrote nothing.
-    tombstones: Vec<Change>,
-}
-
-/// What [`Deduper::restore`] loaded.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Restored {
-    pub articles: usize,
-    pub headlines: usize,
-    /// Entries the watermark had already expired: skipped and tombstoned.
-    pub expired: usize,
-    pub watermark: u32,
-}
-
 /// Why the dedup state could not be opened.
 #[derive(Debug, thiserror::Error)]
 pub enum OpenError {
@@ -208,6 +169,7 @@ pub enum OpenError {
     Redis(#[from] crate::dedup::redis::RedisStoreError),
 }
 
+/// Opening the dedup state from the settings: which store, what size.
 impl Deduper {
     /// A deduper over the store `dedup.store` names.
     pub fn open(settings: Arc<Settings>) -> Result<Self, OpenError> {
@@ -220,7 +182,7 @@ impl Deduper {
                     &settings.redis,
                     settings.dedup.ttl_secs,
                 )?;
-                Ok(Self::with_store(settings, Box::new(store)))
+                Ok(Self::with_store(deduper_config(&settings), Box::new(store)))
             }
         }
     }
@@ -233,196 +195,30 @@ impl Deduper {
             capacity: if d.enabled { d.max_articles } else { 1 },
             ttl_secs: d.ttl_secs,
         })?;
-        Ok(Self::with_store(settings, Box::new(articles)))
+        Ok(Self::with_store(
+            deduper_config(&settings),
+            Box::new(articles),
+        ))
     }
+}
 
-    /// A deduper over another article store (a persistent or shared backend).
-    pub fn with_store(
-        settings: Arc<Settings>,
-        articles: Box<dyn ArticleStore + Send + Sync>,
-    ) -> Self {
-        let d = settings.dedup;
-        Deduper {
-            headlines: HeadlineIndex::new(d.max_headlines, d.ttl_secs),
-            settings,
-            articles: Staged::new(articles),
-            watermark: 0,
-            committed_watermark: 0,
-            changelog: None,
-            tombstones: Vec::new(),
-        }
+/// The deduper's part of the settings.
+fn deduper_config(settings: &Settings) -> DeduperConfig {
+    let d = settings.dedup;
+    DeduperConfig {
+        enabled: d.enabled,
+        threshold: d.threshold,
+        ttl_secs: d.ttl_secs,
+        max_articles: d.max_articles,
+        max_headlines: d.max_headlines,
+        duplicates: d.duplicates,
     }
+}
 
-    /// Tracks every change for a changelog; `instance` names this instance's
-    /// watermark record.
-    pub fn enable_changelog(&mut self, instance: impl Into<String>) {
-        self.changelog = Some(instance.into());
-        self.articles.track_removals(true);
-        self.headlines.track_removals(true);
-    }
-
-    /// The changelog records of the open batch, in the order to write them:
-    /// earlier removals' tombstones, then this batch's entries and watermark.
-    /// Empty without a changelog.
-    pub fn changes(&self) -> Vec<Change> {
-        let Some(instance) = &self.changelog else {
-            return Vec::new();
-        };
-        let mut out = self.tombstones.clone();
-        out.extend(
-            self.articles
-                .pending_states()
-                .map(|a| Change::Article(Box::new(a))),
-        );
-        out.extend(self.headlines.pending_states().map(Change::Headline));
-        if self.watermark > self.committed_watermark {
-            out.push(Change::Watermark {
-                instance: instance.clone(),
-                event_time: self.watermark,
-            });
-        }
-        out
-    }
-
-    /// Loads the state read back from the changelog into the empty indexes.
-    /// Entries the watermark has expired are skipped and queued as tombstones,
-    /// as are entries the caps evict, so the topic sheds them.
-    pub fn restore(&mut self, table: RestoreTable) -> Restored {
-        let watermark = table.watermark();
-        let ttl = self.settings.dedup.ttl_secs;
-        let expired = |t: u32| t.saturating_add(ttl) < watermark;
-        let (articles, headlines) = table.into_entries();
-        let mut r = Restored {
-            watermark,
-            ..Restored::default()
-        };
-        for a in &articles {
-            if expired(a.event_time) {
-                self.tombstones
-                    .push(Change::Delete(StateKey::Article(a.article_id)));
-                r.expired += 1;
-            } else {
-                self.articles.restore(a);
-                r.articles += 1;
-            }
-        }
-        for h in &headlines {
-            if expired(h.published_event_time) {
-                self.tombstones
-                    .push(Change::Delete(StateKey::Headline(h.id)));
-                r.expired += 1;
-            } else {
-                self.headlines.restore(h);
-                r.headlines += 1;
-            }
-        }
-        self.watermark = self.watermark.max(watermark);
-        self.committed_watermark = self.watermark;
-        self.collect_removed();
-        r
-    }
-
-    /// Applies a change another instance committed (following the shared
-    /// changelog), between batches. Entries are added as the newest for their
-    /// key; tombstones and watermarks are not applied: this instance expires
-    /// entries by its own event time, and cannot remove one slot from its ring.
-    /// Returns whether the change was applied.
-    pub fn apply_remote(&mut self, change: &Change) -> bool {
-        if !self.settings.dedup.enabled {
-            return false;
-        }
-        match change {
-            Change::Article(a) => {
-                self.articles.restore(a);
-                true
-            }
-            Change::Headline(h) => {
-                self.headlines.restore(h);
-                true
-            }
-            Change::Watermark { .. } | Change::Delete(_) => false,
-        }
-    }
-
-    /// Makes the decisions since the last commit permanent, then expires what
-    /// the event-time watermark has passed.
-    pub fn commit(&mut self) {
-        // The open batch carried the queued tombstones; they are written now.
-        self.tombstones.clear();
-        self.articles.commit();
-        self.headlines.commit();
-        if self.watermark > self.committed_watermark && self.settings.dedup.enabled {
-            self.articles.expire(self.watermark);
-            self.headlines.expire(self.watermark);
-        }
-        self.committed_watermark = self.watermark;
-        self.collect_removed();
-    }
-
-    /// Queues tombstones for the entries that left the indexes entirely.
-    fn collect_removed(&mut self) {
-        if self.changelog.is_none() {
-            return;
-        }
-        let mut ids = Vec::new();
-        self.articles.drain_removed(&mut ids);
-        self.tombstones.extend(
-            ids.drain(..)
-                .map(|id| Change::Delete(StateKey::Article(id))),
-        );
-        self.headlines.drain_removed(&mut ids);
-        self.tombstones.extend(
-            ids.drain(..)
-                .map(|id| Change::Delete(StateKey::Headline(id))),
-        );
-    }
-
-    /// Forgets the decisions since the last commit.
-    pub fn rollback(&mut self) {
-        self.articles.rollback();
-        self.headlines.rollback();
-        self.watermark = self.committed_watermark;
-    }
-
-    /// Whether the article store is shared with other instances (Redis): only
-    /// then does [`Self::set_origin`] matter.
-    pub fn shares_store(&self) -> bool {
-        self.articles.shared()
-    }
-
-    /// Names the input the next [`Self::decide`] is for (a hash of where it was
-    /// read; 0 for none), so a shared store recognises the writes of an aborted
-    /// attempt at the same input.
-    pub fn set_origin(&mut self, origin: u64) {
-        self.articles.begin_input(origin);
-    }
-
-    /// The error the article store hit since the last call. The verdicts since
-    /// then are unreliable: roll the batch back and decide it again.
-    pub fn take_store_error(&mut self) -> Option<StoreError> {
-        self.articles.take_error()
-    }
-
-    /// Article index size and eviction counters.
-    pub fn article_stats(&self) -> IndexStats {
-        self.articles.stats()
-    }
-
-    /// Headline entries held.
-    pub fn headline_count(&self) -> usize {
-        self.headlines.len()
-    }
-
-    /// Headline entries expired and evicted since creation.
-    pub fn headline_removed_totals(&self) -> (u64, u64) {
-        self.headlines.removed_totals()
-    }
-
-    /// Approximate bytes held by the headline index.
-    pub fn headline_memory_bytes(&self) -> usize {
-        self.headlines.memory_bytes()
-    }
-
+/// Stage 2 of the pipeline: [`Deduper::decide`] turns a prepared input into
+/// its verdicts (through the dedup state, [`crate::dedup::deduper`]) and its
+/// output records.
+impl Deduper {
     /// Decides one prepared input and builds its records. Takes a reference so
     /// that a batch rolled back after an abort can be decided again.
     pub fn decide(&mut self, prepared: &Prepared) -> Processed {
@@ -430,17 +226,15 @@ impl Deduper {
             Prepared::Rejected(r) => return r.clone(),
             Prepared::Page(p) => p.as_ref(),
         };
-        let d = self.settings.dedup;
+        let d = *self.config();
         let event_time = unix_secs(p.page.fetched_at);
-        self.watermark = self.watermark.max(event_time);
-        let now = self.watermark;
+        let now = self.advance(event_time);
         let mut records = Vec::with_capacity(1 + p.parsed.headlines.len());
 
         let mut article_outcome = None;
         if !p.parsed.paragraphs.is_empty() {
             let decision = if d.enabled {
-                decide(
-                    &mut self.articles,
+                self.article_verdict(
                     ArticleKey {
                         article_id: p.article_id,
                         content_hash: p.content_hash,
@@ -448,7 +242,6 @@ impl Deduper {
                         event_time,
                     },
                     now,
-                    d.threshold,
                 )
             } else {
                 Decision {
@@ -482,7 +275,7 @@ impl Deduper {
             let id = headline_id(&p.page.site, &h.title);
             let verdict = if d.enabled {
                 let item_time = h.published_at.map(|t| t.timestamp());
-                self.headlines.observe(id, item_time, now)
+                self.headline_verdict(id, item_time, now)
             } else {
                 HeadlineVerdict::New
             };

@@ -10,15 +10,15 @@ use std::fs::File;
 use std::io::{self, BufRead, BufReader, BufWriter, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use chrono::Utc;
 use serde::Serialize;
 
 use crate::config::Settings;
-use crate::event::ArticleVerdict;
 use crate::event::{RawPage, SourceRef};
-use crate::pipeline::{HeadlineCounts, Outcome, Pipeline, Record};
+use crate::pipeline::{Pipeline, Record};
+use crate::summary::Summary;
 
 /// Where input comes from.
 #[derive(Debug, Clone)]
@@ -37,91 +37,6 @@ pub struct Options {
     pub text_fetched_at: Option<String>,
     /// Write one file per topic here instead of tagged records to stdout.
     pub out_dir: Option<PathBuf>,
-}
-
-/// Counts of what happened; the outcomes add up to `inputs`.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
-pub struct Summary {
-    pub inputs: u64,
-    /// Article pages, by verdict.
-    pub new: u64,
-    pub updated: u64,
-    pub unchanged: u64,
-    pub duplicates: u64,
-    /// Pages with a headline list and no article.
-    pub index_pages: u64,
-    pub rejected: u64,
-    /// Headlines published (new or updated) and suppressed (seen before).
-    pub headlines: u64,
-    pub headlines_suppressed: u64,
-    pub elapsed: Duration,
-}
-
-impl Summary {
-    pub fn record(&mut self, outcome: Outcome) {
-        self.inputs += 1;
-        let headlines = match outcome {
-            Outcome::Article { verdict, headlines } => {
-                *match verdict {
-                    ArticleVerdict::New => &mut self.new,
-                    ArticleVerdict::Updated => &mut self.updated,
-                    ArticleVerdict::Unchanged => &mut self.unchanged,
-                    ArticleVerdict::Duplicate => &mut self.duplicates,
-                } += 1;
-                headlines
-            }
-            Outcome::HeadlinesOnly { headlines } => {
-                self.index_pages += 1;
-                headlines
-            }
-            Outcome::Rejected(_) => {
-                self.rejected += 1;
-                HeadlineCounts::default()
-            }
-        };
-        self.headlines += headlines.published as u64;
-        self.headlines_suppressed += headlines.suppressed as u64;
-    }
-
-    /// Article pages of any verdict.
-    pub fn articles(&self) -> u64 {
-        self.new + self.updated + self.unchanged + self.duplicates
-    }
-
-    /// Whether every input is accounted for exactly once.
-    pub fn balanced(&self) -> bool {
-        self.articles() + self.index_pages + self.rejected == self.inputs
-    }
-
-    pub fn pages_per_sec(&self) -> f64 {
-        let secs = self.elapsed.as_secs_f64();
-        if secs > 0.0 {
-            self.inputs as f64 / secs
-        } else {
-            0.0
-        }
-    }
-}
-
-impl std::fmt::Display for Summary {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(
-            f,
-            "pages={} articles={} (new={} updated={} unchanged={} duplicate={}) index_pages={} rejected={} headlines={} headlines_suppressed={} elapsed={:.3}s pages_per_sec={:.0}",
-            self.inputs,
-            self.articles(),
-            self.new,
-            self.updated,
-            self.unchanged,
-            self.duplicates,
-            self.index_pages,
-            self.rejected,
-            self.headlines,
-            self.headlines_suppressed,
-            self.elapsed.as_secs_f64(),
-            self.pages_per_sec()
-        )
-    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -180,7 +95,9 @@ pub fn run(
         reader.read_to_string(&mut content).map_err(read_err)?;
         let raw = RawPage {
             url: url.clone(),
-            content,
+            content: Some(content),
+            content_base64: None,
+            charset: None,
             fetched_at: options.text_fetched_at.clone(),
             content_type: Some(crate::event::ContentType::Text),
             site: None,

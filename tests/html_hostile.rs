@@ -9,8 +9,9 @@ use std::time::{Duration, Instant};
 use base64::Engine as _;
 use chrono::{DateTime, Utc};
 use proptest::prelude::*;
-use warta::event::{InputLimits, Page};
+use warta::event::Page;
 use warta::parse::{ParsedPage, Parser, SiteHints};
+use warta::validate::InputLimits;
 
 fn now() -> DateTime<Utc> {
     DateTime::parse_from_rfc3339("2025-12-31T05:15:00Z")

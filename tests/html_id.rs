@@ -9,8 +9,8 @@ mod common;
 
 use chrono::DateTime;
 use serde_json::Value;
-use warta::event::html_page;
 use warta::parse::{ParsedPage, Parser, SiteHints};
+use warta::validate::html_page;
 
 fn corpus() -> std::path::PathBuf {
     common::shared().join("corpora/id-news-scraper-fixtures")

@@ -7,7 +7,8 @@
 
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
-use warta::event::{InputLimits, Page};
+use warta::event::Page;
+use warta::validate::InputLimits;
 use warta::parse::{Parser, SiteHints};
 
 fuzz_target!(|data: &[u8]| {

@@ -10,9 +10,10 @@ use std::sync::Arc;
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use warta::config::Settings;
-use warta::event::{InputLimits, Page, SourceRef};
+use warta::event::{Page, SourceRef};
 use warta::parse::{Parser, SiteHints};
 use warta::pipeline::Pipeline;
+use warta::validate::InputLimits;
 use warta_lab::corpus;
 
 // The binary runs on mimalloc; measure the same allocator.

@@ -67,7 +67,7 @@ fn read_json(path: &Path) -> Result<Value, EvalHtmlError> {
     })
 }
 
-pub use warta::event::html_page;
+pub use warta::validate::html_page;
 
 /// The body text the benchmarks compare: paragraphs, one per line.
 pub fn body_text(p: &ParsedPage) -> String {

@@ -10,8 +10,11 @@
 //! state as a keyed record, so it can be written to a compacted topic and
 //! restored on start. [`redis`] keeps the article index in Redis instead,
 //! shared by every instance at once, with atomic claims on the LSH bands.
+//! [`deduper`] holds one instance's state over all of these: the watermark,
+//! the staged batch, the changelog's tombstones and the restore.
 
 pub mod changelog;
+pub mod deduper;
 pub mod headlines;
 pub mod index;
 pub mod minhash;

@@ -96,6 +96,23 @@ fn classify_code(code: RDKafkaErrorCode) -> ErrorClass {
     }
 }
 
+/// Why the service stopped: a fatal Kafka error (with what it was doing),
+/// the dedup state that would not open, or a worker thread that panicked.
+/// The service's own module and the state topic's both return it.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error("kafka: {context}")]
+    Kafka {
+        context: &'static str,
+        #[source]
+        source: KafkaError,
+    },
+    #[error("cannot open the dedup state")]
+    Open(#[from] crate::pipeline::OpenError),
+    #[error("a worker thread panicked while parsing a batch")]
+    Worker,
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,7 +3,7 @@
 //! letters, exactly once (transactions) or at least once (idempotent producer).
 //!
 //! - [`errors`]: which errors are retried, abort the batch, recreate the
-//!   producer, or stop the service.
+//!   producer, or stop the service; [`RunError`], why the service stopped.
 //! - [`records`]: pipeline records → Kafka records with keys and headers.
 //! - [`service`]: the consume → process → produce loop, rebalances, shutdown.
 //! - [`state`]: the dedup state's compacted changelog topic: creation, restore
@@ -14,4 +14,5 @@ pub mod records;
 pub mod service;
 pub mod state;
 
-pub use service::{run, RunError, RunStats};
+pub use errors::RunError;
+pub use service::{run, RunStats};

@@ -42,7 +42,7 @@ use rdkafka::producer::{FutureProducer, FutureRecord, Producer};
 use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio::time::Instant;
 
-use super::errors::{classify, ErrorClass};
+use super::errors::{classify, ErrorClass, RunError};
 use super::records::{to_kafka, InputRef, OutRecord};
 use super::state::{StateRecord, HEADER_INSTANCE};
 use crate::config::{Delivery, Settings};
@@ -50,7 +50,7 @@ use crate::event::SourceRef;
 use crate::http::Health;
 use crate::metrics::{self, BatchTally};
 use crate::pipeline::{Deduper, Prepared, Preparer};
-use crate::process::Summary;
+use crate::summary::Summary;
 
 /// What a run did, for the exit log and tests.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -66,20 +66,6 @@ pub struct RunStats {
     /// Longest consistency window observed: another instance's produce of a
     /// change → this instance applying it before a decision, in ms.
     pub follow_lag_max_ms: u64,
-}
-
-#[derive(Debug, thiserror::Error)]
-pub enum RunError {
-    #[error("kafka: {context}")]
-    Kafka {
-        context: &'static str,
-        #[source]
-        source: KafkaError,
-    },
-    #[error("cannot open the dedup state")]
-    Open(#[from] crate::pipeline::OpenError),
-    #[error("a worker thread panicked while parsing a batch")]
-    Worker,
 }
 
 fn kafka(context: &'static str) -> impl FnOnce(KafkaError) -> RunError {
@@ -668,7 +654,7 @@ impl Service {
                 self.isolate = false;
                 self.failures = 0;
                 self.poison = None;
-                add(&mut self.stats.summary, &summary);
+                self.stats.summary.add(&summary);
                 self.backoff = settings.kafka.retry_backoff;
                 Ok(())
             }
@@ -919,18 +905,6 @@ fn input_headers(m: &OwnedMessage) -> Vec<(String, Vec<u8>)> {
                 .collect()
         })
         .unwrap_or_default()
-}
-
-fn add(total: &mut Summary, batch: &Summary) {
-    total.inputs += batch.inputs;
-    total.new += batch.new;
-    total.updated += batch.updated;
-    total.unchanged += batch.unchanged;
-    total.duplicates += batch.duplicates;
-    total.index_pages += batch.index_pages;
-    total.rejected += batch.rejected;
-    total.headlines += batch.headlines;
-    total.headlines_suppressed += batch.headlines_suppressed;
 }
 
 /// Parses and fingerprints a batch on `workers.threads` threads. Each thread

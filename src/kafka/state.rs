@@ -22,8 +22,7 @@ use rdkafka::message::Message;
 use rdkafka::types::RDKafkaErrorCode;
 use rdkafka::{Offset, TopicPartitionList};
 
-use super::errors::{classify, ErrorClass};
-use super::service::RunError;
+use super::errors::{classify, ErrorClass, RunError};
 use crate::config::Settings;
 use crate::dedup::changelog::{Change, RestoreTable};
 use crate::http::Health;

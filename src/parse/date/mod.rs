@@ -9,8 +9,8 @@
 //! - [`visible`]: an HTML page's visible date line and its label.
 //! - [`zone`] and [`context`]: the zone and day/month order a page's dates are
 //!   read in.
-//! - [`resolve`]: the precedence between all these sources, and the
-//!   [`Published`](crate::event::Published) value reported.
+//! - [`resolve`]: the precedence between all these sources.
+//! - [`published`]: the [`Published`](crate::event::Published) value reported.
 //!
 //! This module knows the language data and the event's date types; it knows
 //! nothing of the DOM or of the text-page line classes: callers hand it
@@ -20,6 +20,7 @@ pub mod context;
 pub mod from_url;
 pub mod grammar;
 pub mod machine;
+pub mod published;
 pub mod resolve;
 pub mod visible;
 pub mod zone;
@@ -27,7 +28,8 @@ pub mod zone;
 pub use context::page_context;
 pub use grammar::{DateContext, DateParser, FoundDate};
 pub use machine::parse_machine_date;
-pub use resolve::{html_published, metadata_date, published_from, text_published};
+pub use published::published_from;
+pub use resolve::{html_published, metadata_date, text_published};
 
 /// The context the date modules' tests read in: fetched at the end of 2025,
 /// Jakarta's zone, day first.

@@ -11,6 +11,7 @@ use chrono::DateTime;
 use super::from_url::url_date;
 use super::grammar::{DateContext, DateParser, FoundDate};
 use super::machine::{embedded_date, parse_machine_date};
+use super::published::published_from;
 use super::visible::{text_date, Block};
 use super::zone::in_page_zone;
 use crate::event::{DateSource, Page, Precision, Published};
@@ -198,18 +199,6 @@ fn starts_with_weekday(lex: &Lexicon, raw: &str) -> bool {
         .next()
         .unwrap_or("");
     matches!(lex.date_word_raw(first), Some(DateWord::Weekday(_)))
-}
-
-/// A found date as the article reports it, with the text it was read from
-/// (at most 200 characters).
-pub fn published_from(d: &FoundDate, raw: &str, source: DateSource) -> Published {
-    Published {
-        value: crate::event::rfc3339(&d.datetime),
-        precision: d.precision,
-        source,
-        raw: raw.chars().take(200).collect(),
-        flags: d.flags.clone(),
-    }
 }
 
 fn agrees_day(p: &Published, day: Option<&str>) -> bool {

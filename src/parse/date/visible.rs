@@ -8,7 +8,7 @@ use chrono::Datelike;
 
 use super::from_url::FIRST_WEB_YEAR;
 use super::grammar::{DateContext, DateParser, FoundDate};
-use super::resolve::published_from;
+use super::published::published_from;
 use crate::event::{DateFlag, DateSource, Precision, Published};
 
 /// A block of visible text, as the content analysis found it.

@@ -9,6 +9,7 @@
 use serde_json::Value;
 
 use super::dom::{AttrName, Dom, Tag};
+use crate::charset::charset_of_content_type;
 use crate::event::DateSource;
 
 /// A raw value and where it was found.
@@ -318,19 +319,6 @@ fn primary_subtag(s: &str) -> Option<String> {
         _ => p,
     };
     (p.len() >= 2 && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_lowercase())).then_some(p)
-}
-
-/// `text/html; charset=windows-1252` → `windows-1252`.
-pub fn charset_of_content_type(ct: &str) -> Option<String> {
-    let lower = ct.to_ascii_lowercase();
-    let at = lower.find("charset=")?;
-    let rest = &lower[at + 8..];
-    let v: String = rest
-        .trim_start_matches(['"', '\''])
-        .chars()
-        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
-        .collect();
-    (!v.is_empty()).then_some(v)
 }
 
 /// Parses one JSON-LD block (leniently: raw control characters, which some

@@ -7,14 +7,12 @@
 //! - [`content`]: the article body, paragraph by paragraph, and the caption.
 //! - [`title`]: the title, stated against shown.
 //! - [`headlines`]: lists of dated links, and feed items.
-//! - [`charset`]: bytes → text (BOM, declared charset, `<meta charset>`).
 //!
 //! This file only sequences them; the publication date is decided by
 //! [`crate::parse::date`], from what these modules found. Metadata comes
 //! first: a date or title the page states in JSON-LD or meta tags outranks
 //! anything read from the visible text, which is the fallback.
 
-pub mod charset;
 pub mod content;
 pub mod dom;
 pub mod headlines;
@@ -230,7 +228,7 @@ mod tests {
             "<html lang=de><head>{head}</head><body>{body}<p>Der Bericht beschreibt ausführlich, was geschah und warum es für die Leute vor Ort wichtig ist, mit vielen Einzelheiten.</p></body></html>"
         );
         let page =
-            crate::event::html_page("https://a.de/x", html.as_bytes(), "2026-01-01T00:00:00Z")?;
+            crate::validate::html_page("https://a.de/x", html.as_bytes(), "2026-01-01T00:00:00Z")?;
         let parsed = crate::parse::Parser::new().parse(&page, &SiteHints::default());
         parsed.published.map(|p| p.value.chars().take(10).collect())
     }
@@ -250,7 +248,7 @@ mod tests {
         );
         let html = format!("<html lang=pt><body>{body}</body></html>");
         let page =
-            crate::event::html_page("https://a.br/x", html.as_bytes(), "2026-01-01T00:00:00Z")
+            crate::validate::html_page("https://a.br/x", html.as_bytes(), "2026-01-01T00:00:00Z")
                 .unwrap();
         let parsed = crate::parse::Parser::new().parse(&page, &SiteHints::default());
         assert_eq!(parsed.paragraphs.len(), 1, "{:?}", parsed.paragraphs);
@@ -258,7 +256,7 @@ mod tests {
         // Without the heading's role the teasers are content like any other.
         let plain = html.replace("relatedpoststitle", "title");
         let page =
-            crate::event::html_page("https://a.br/x", plain.as_bytes(), "2026-01-01T00:00:00Z")
+            crate::validate::html_page("https://a.br/x", plain.as_bytes(), "2026-01-01T00:00:00Z")
                 .unwrap();
         let parsed = crate::parse::Parser::new().parse(&page, &SiteHints::default());
         assert!(parsed.paragraphs.len() > 1, "{:?}", parsed.paragraphs);
@@ -268,7 +266,7 @@ mod tests {
     fn paragraphs_of(body: &str) -> Vec<String> {
         let html = format!("<html lang=en><body>{body}</body></html>");
         let page =
-            crate::event::html_page("https://a.com/x", html.as_bytes(), "2026-01-01T00:00:00Z")
+            crate::validate::html_page("https://a.com/x", html.as_bytes(), "2026-01-01T00:00:00Z")
                 .unwrap();
         crate::parse::Parser::new()
             .parse(&page, &SiteHints::default())

@@ -109,6 +109,19 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
     hay.windows(needle.len()).position(|w| w == needle)
 }
 
+/// `text/html; charset=windows-1252` → `windows-1252`.
+pub fn charset_of_content_type(ct: &str) -> Option<String> {
+    let lower = ct.to_ascii_lowercase();
+    let at = lower.find("charset=")?;
+    let rest = &lower[at + 8..];
+    let v: String = rest
+        .trim_start_matches(['"', '\''])
+        .chars()
+        .take_while(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | ':' | '.'))
+        .collect();
+    (!v.is_empty()).then_some(v)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
