@@ -8,21 +8,27 @@
 //! and live apart from the stages, so tests can call every stage directly.
 //!
 //! # Layout
+//! In the order a page travels (`docs/architecture.md` draws it):
 //! - `main.rs`: the command line; the only place that uses `anyhow`.
 //! - [`config`]: `config/default.toml` + file + `WARTA__…` env → validated [`config::Settings`].
 //! - [`event`]: input and output event types (serde), schema version, rejection codes.
-//! - [`text`]: text normalization and hashing shared by the parser and ids.
+//! - [`validate`]: raw bytes → [`event::Page`] or a rejection with its code;
+//!   [`charset`] decodes raw page bytes, [`canonical`] canonicalises URLs.
 //! - [`parse`]: page → [`parse::ParsedPage`]; pure. `lang` (per-language data),
-//!   `date` (the date grammar), `textpage` (plain-text pages), `html` (HTML
-//!   pages and feeds).
+//!   `date` (the date grammar and every rule that picks a publication date),
+//!   `textpage` (plain-text pages), `html` (HTML pages and feeds: `dom`,
+//!   `meta`, `content`, `title`, `headlines`).
+//! - [`text`]: text normalization and hashing shared by the parser and ids.
 //! - [`dedup`]: near-duplicate fingerprints (MinHash), the bounded LSH index and
-//!   verdicts (pure); the changelog records; the optional Redis store.
-//! - [`pipeline`]: raw bytes → output records; accounts for every input exactly once.
-//! - [`app`]: `warta run` wired together: the metrics/health listener and the service.
-//! - [`kafka`]: the consumer-group service (exactly-once or at-least-once).
-//! - [`metrics`]: every metric name, described once; [`http`]: `/metrics`, `/healthz`, `/readyz`.
-//! - [`process`]: `warta process`, the pipeline over a JSONL file or stdin.
+//!   verdicts (pure); `deduper`, one instance's state with its changelog and
+//!   tombstones; the changelog records; the optional Redis store.
+//! - [`pipeline`]: raw bytes → output records: prepare (validate, parse,
+//!   fingerprint), then decide (verdicts → records); every input exactly once.
 //! - [`summary`]: the outcome counts `process` prints and the service totals.
+//! - [`process`]: `warta process`, the pipeline over a JSONL file or stdin.
+//! - [`kafka`]: the consumer-group service (exactly-once or at-least-once).
+//! - [`app`]: `warta run` wired together: the metrics/health listener and the service.
+//! - [`metrics`]: every metric name, described once; [`http`]: `/metrics`, `/healthz`, `/readyz`.
 //! - [`loadgen`]: `warta bench kafka`, an operator's load generator against a broker.
 //!
 //! Evaluation, corpus loaders and the benchmarks live in the `warta-lab` crate

@@ -154,7 +154,10 @@ fn rss_main_pages_yield_their_items() {
             assert!(h.url.is_some(), "{fixture}: {h:?}");
         }
     }
-    // The first items are the scraper's expected first URLs.
+    // The first items are the scraper's expected first URLs. The loop counts
+    // the feeds it compared, so a fixture set without them fails instead of
+    // passing vacuously.
+    let mut feeds_checked = 0;
     for r in expected() {
         if r["function"] != "getURLsFromMainPage" {
             continue;
@@ -171,6 +174,7 @@ fn rss_main_pages_yield_their_items() {
             .iter()
             .filter_map(Value::as_str)
             .collect();
+        assert!(!firsts.is_empty(), "{fixture}: no expected first URLs");
         let got: Vec<&str> = parsed
             .headlines
             .iter()
@@ -178,5 +182,7 @@ fn rss_main_pages_yield_their_items() {
             .filter_map(|h| h.url.as_deref())
             .collect();
         assert_eq!(got, firsts, "{fixture}");
+        feeds_checked += 1;
     }
+    assert_eq!(feeds_checked, 4, "RSS main pages in expected.json");
 }
