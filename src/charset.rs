@@ -75,7 +75,7 @@ pub fn prescan(bytes: &[u8]) -> Option<String> {
     let head = &bytes[..bytes.len().min(4096)];
     let lower: Vec<u8> = head.iter().map(|b| b.to_ascii_lowercase()).collect();
     let mut from = 0;
-    while let Some(pos) = find(&lower[from..], b"<meta") {
+    while let Some(pos) = memchr::memmem::find(&lower[from..], b"<meta") {
         let start = from + pos;
         let end = lower[start..]
             .iter()
@@ -103,10 +103,6 @@ pub fn prescan(bytes: &[u8]) -> Option<String> {
         }
     }
     None
-}
-
-fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
-    hay.windows(needle.len()).position(|w| w == needle)
 }
 
 /// `text/html; charset=windows-1252` → `windows-1252`.

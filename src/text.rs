@@ -81,6 +81,26 @@ const ASCII_FOLD: [u8; 256] = {
     t
 };
 
+/// The first `max` bytes of `s`, cut back to a character boundary.
+#[inline]
+pub fn head(s: &str, max: usize) -> &str {
+    let mut cut = s.len().min(max);
+    while !s.is_char_boundary(cut) {
+        cut -= 1;
+    }
+    &s[..cut]
+}
+
+/// The last `max` bytes of `s`, moved forward to a character boundary.
+#[inline]
+pub fn tail(s: &str, max: usize) -> &str {
+    let mut from = s.len().saturating_sub(max);
+    while !s.is_char_boundary(from) {
+        from += 1;
+    }
+    &s[from..]
+}
+
 /// Lowercases the first `N` bytes of `s` (cut back to a character boundary):
 /// on the stack when ASCII, which is nearly always, else on the heap. Used by
 /// the per-line lookups that only ever look at a line's head.
@@ -88,17 +108,13 @@ pub fn lower_head<'a, const N: usize>(
     s: &'a str,
     buf: &'a mut [u8; N],
 ) -> std::borrow::Cow<'a, str> {
-    let mut cut = s.len().min(N);
-    while !s.is_char_boundary(cut) {
-        cut -= 1;
-    }
-    let head = &s[..cut];
+    let head = head(s, N);
     if head.is_ascii() {
         for (d, b) in buf.iter_mut().zip(head.bytes()) {
             *d = b.to_ascii_lowercase();
         }
         // ASCII in, ASCII out.
-        std::borrow::Cow::Borrowed(std::str::from_utf8(&buf[..cut]).unwrap_or_default())
+        std::borrow::Cow::Borrowed(std::str::from_utf8(&buf[..head.len()]).unwrap_or_default())
     } else {
         std::borrow::Cow::Owned(head.to_lowercase())
     }

@@ -144,24 +144,12 @@ pub(crate) fn detect_language(lex: &Lexicon, content: &str) -> Option<String> {
     if let Some(l) = lex.detect(content) {
         return Some(l.code.clone());
     }
-    let mut end = content.len().min(4096);
-    while !content.is_char_boundary(end) {
-        end -= 1;
-    }
-    let info = whatlang::detect(&content[..end])?;
-    if !info.is_reliable() {
-        return None;
-    }
-    Some(iso639_1(info.lang().code()).to_string())
+    detect_language_whatlang(content)
 }
 
 /// whatlang's reliable guess alone, as an ISO 639-1 code where one exists.
 pub(crate) fn detect_language_whatlang(content: &str) -> Option<String> {
-    let mut end = content.len().min(4096);
-    while !content.is_char_boundary(end) {
-        end -= 1;
-    }
-    let info = whatlang::detect(&content[..end])?;
+    let info = whatlang::detect(crate::text::head(content, 4096))?;
     info.is_reliable()
         .then(|| iso639_1(info.lang().code()).to_string())
 }

@@ -107,11 +107,7 @@ pub fn text_date(
             }
             // Only the opening of a long block: a dateline, not a date the
             // story mentions.
-            let mut cut = b.text.len().min(40);
-            while !b.text.is_char_boundary(cut) {
-                cut -= 1;
-            }
-            let head = &b.text[..cut];
+            let head = crate::text::head(b.text, 40);
             let d = dates.find_first(head, ctx).filter(|d| d.span.start == 0)?;
             let raw = head.get(d.span.clone()).unwrap_or(head).to_string();
             Some(published_from(&d, &raw, DateSource::Text))
@@ -162,11 +158,7 @@ const MODIFIED_LABELS: [&str; 14] = [
 
 /// The label closest before a date, looking at most 32 bytes back.
 fn label_before(prefix: &str) -> Option<DateLabel> {
-    let mut from = prefix.len().saturating_sub(32);
-    while !prefix.is_char_boundary(from) {
-        from += 1;
-    }
-    let tail = prefix[from..].to_lowercase();
+    let tail = crate::text::tail(prefix, 32).to_lowercase();
     let last = |labels: &[&str]| labels.iter().filter_map(|l| tail.rfind(l)).max();
     match (last(&PUBLISHED_LABELS), last(&MODIFIED_LABELS)) {
         (Some(p), Some(m)) if m > p => Some(DateLabel::Modified),
