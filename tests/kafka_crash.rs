@@ -164,6 +164,8 @@ async fn create_topics(brokers: &str, prefix: &str) {
     {
         r.expect("topic created");
     }
+    let names: Vec<String> = names.into_iter().map(|(n, _)| n).collect();
+    tokio::task::block_in_place(|| common::kafka::wait_for_topics(brokers, &names));
 }
 
 /// A `warta run` child, killed (SIGKILL) and reaped when dropped, so a failing

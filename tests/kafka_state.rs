@@ -435,9 +435,12 @@ async fn an_instance_finds_copies_of_what_another_instance_processed() {
     assert_eq!(b.summary.duplicates, 1, "B: {b:?}");
     assert!(b.remote_changes_applied > 0, "B: {b:?}");
     // The consistency window observed: A's produce → applied by B.
-    eprintln!(
-        "consistency window (max over applied changes): {} ms",
-        b.follow_lag_max_ms
+    report(
+        "kafka_state-consistency-window",
+        &format!(
+            "kafka_state two instances, one changelog: consistency window (max over applied changes) {} ms",
+            b.follow_lag_max_ms
+        ),
     );
     assert!(b.follow_lag_max_ms < 2_000, "B: {b:?}");
 }
