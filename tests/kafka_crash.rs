@@ -614,7 +614,7 @@ fn tempdir() -> std::path::PathBuf {
 
 fn print(name: &str, r: &Report) {
     common::kafka::report(
-        &format!("kafka_crash-{}", name.replace([' ', ','], "_")),
+        &format!("kafka_crash-{}", name.replace(", ", "-").replace(' ', "-")),
         &format!(
             "kafka_crash {name}: 10000 inputs, kill -9 of 1 of 2 instances: lost={} duplicated_records={} \
              replayed_inputs(read_committed twice)={} replayed_after_abort={} aborted_output_records={} \

@@ -321,6 +321,30 @@ pub async fn create_topics_with(
     }
 }
 
+/// Creates more topics of `partitions` each on the test broker.
+pub async fn create_more_topics(brokers: &str, names: &[String], partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("admin client");
+    let topics: Vec<NewTopic<'_>> = names
+        .iter()
+        .map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(1)))
+        .collect();
+    for r in admin
+        .create_topics(
+            &topics,
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
+        .await
+        .expect("create topics")
+    {
+        if let Err((topic, code)) = r {
+            panic!("cannot create {topic}: {code:?}");
+        }
+    }
+}
+
 pub fn topic_env(prefix: &str) -> Vec<(String, String)> {
     vec![
         ("WARTA__TOPICS__INPUT".into(), format!("{prefix}raw-pages")),
