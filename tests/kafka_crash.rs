@@ -31,7 +31,7 @@ use rdkafka::consumer::{BaseConsumer, Consumer};
 use rdkafka::message::{Headers, Message};
 use rdkafka::producer::{FutureProducer, FutureRecord};
 use rdkafka::{ClientConfig, Offset, TopicPartitionList};
-use warta::corpus::{load_indosum, render_page, templates};
+use warta_lab::corpus::{load_indosum, render_page, templates};
 
 const OUTPUTS: [&str; 4] = [
     "clean-articles",

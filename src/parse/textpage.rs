@@ -10,10 +10,10 @@
 
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::date::{DateContext, DateParser, FoundDate};
+use super::date::{text_published, DateContext, DateParser, FoundDate};
 use super::lang::Lexicon;
 use super::{HeadlineItem, ParsedPage, TitleSource};
-use crate::event::{Caption, DateSource, Published, Removed};
+use crate::event::{Caption, Removed};
 use crate::text::normalize;
 
 /// Headline titles and article titles are short; longer lines are paragraphs.
@@ -124,16 +124,7 @@ pub fn parse(
     let joined: Vec<String> = runs.iter().flat_map(|run| join_wrapped(run)).collect();
     let (paragraphs, normalized) = drop_repeats(joined, &mut removed);
 
-    let published = match dateline {
-        Some((d, raw)) => Some(published_from(&d, raw)),
-        None => paragraphs.iter().find_map(|p| {
-            let d = dates.find_first(p, ctx)?;
-            // In running text only a weekday-anchored date ("Jumat (8/10)")
-            // reports the news day; a bare "17 Agustus 1945" is history.
-            let raw = &p[d.span.clone()];
-            starts_with_weekday(lex, raw).then(|| published_from(&d, raw))
-        }),
-    };
+    let published = text_published(lex, dates, dateline, &paragraphs, ctx);
 
     ParsedPage {
         title: title.map(|t| (t, TitleSource::Text)),
@@ -160,27 +151,6 @@ fn clean_line(l: &str) -> &str {
                 '\u{feff}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}'
             )
     })
-}
-
-fn starts_with_weekday(lex: &Lexicon, raw: &str) -> bool {
-    let first = raw
-        .split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’'))
-        .next()
-        .unwrap_or("");
-    matches!(
-        lex.date_word_raw(first),
-        Some(super::lang::DateWord::Weekday(_))
-    )
-}
-
-fn published_from(d: &FoundDate, raw: &str) -> Published {
-    Published {
-        value: crate::event::rfc3339(&d.datetime),
-        precision: d.precision,
-        source: DateSource::Text,
-        raw: raw.to_string(),
-        flags: d.flags.clone(),
-    }
 }
 
 fn char_len(s: &str) -> usize {

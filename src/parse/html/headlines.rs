@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use super::dom::{AttrName, Dom, Tag};
-use super::parse_machine_date;
+use crate::parse::date::parse_machine_date;
 use crate::parse::date::{DateContext, DateParser, FoundDate};
 use crate::parse::HeadlineItem;
 
