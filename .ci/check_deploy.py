@@ -697,9 +697,10 @@ def image_checks(warta: str) -> int:
         needed.add(rel(f))
         for m in re.finditer(r'include_(?:str|bytes)!\(\s*"([^"]+)"\s*\)', f.read_text()):
             needed.add(rel((f.parent / m.group(1)).resolve()))
-    needed |= {rel(f) for f in ROOT.glob("benches/*.rs")}
+    # The workspace member's manifest and targets: cargo loads them all.
+    needed |= {rel(f) for f in ROOT.glob("lab/**/*") if f.is_file() and "peers" not in f.parts}
     missing = sorted(n for n in needed if (ROOT / n).exists() and n not in ctx)
-    r.ok(not missing, "the build context (.dockerignore) keeps Cargo.*, src/, benches/ and every include_str! file",
+    r.ok(not missing, "the build context (.dockerignore) keeps Cargo.*, src/, lab/ and every include_str! file",
          f"excluded: {missing}")
     r.ok(not any(f.startswith(("target/", ".git/")) for f in ctx), "the build context leaves out target/ and .git/")
     return r.finish("image")

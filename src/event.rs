@@ -175,6 +175,28 @@ pub struct InputLimits {
     pub max_content_bytes: usize,
 }
 
+/// An HTML document as the pipeline would validate it: decoded from its
+/// declared or sniffed charset and wrapped in a raw page. For tests and tooling,
+/// which hold HTML files rather than raw page events.
+pub fn html_page(url: &str, html: &[u8], fetched_at: &str) -> Option<Page> {
+    let content = crate::parse::html::charset::decode(html, None).0;
+    let raw = serde_json::json!({
+        "url": url,
+        "content": content,
+        "content_type": "text/html",
+        "fetched_at": fetched_at,
+    });
+    let bytes = serde_json::to_vec(&raw).ok()?;
+    Page::from_bytes(
+        &bytes,
+        InputLimits {
+            max_content_bytes: 64 << 20,
+        },
+        Utc::now(),
+    )
+    .ok()
+}
+
 impl Page {
     /// Validates raw input bytes. `now` stands in for a missing `fetched_at`.
     pub fn from_bytes(

@@ -22,21 +22,18 @@
 //! - [`kafka`]: the consumer-group service (exactly-once or at-least-once).
 //! - [`metrics`]: every metric name, described once; [`http`]: `/metrics`, `/healthz`, `/readyz`.
 //! - [`process`]: `warta process`, the pipeline over a JSONL file or stdin.
-//! - [`bench`]: `warta bench`, throughput figures over a file.
-//! - [`eval`]: `warta eval dedup`, precision/recall of dedup on a labelled set.
-//! - [`eval_html`]: `warta eval html`, the HTML parser on AEB, htmldate and Fundus.
-//! - [`corpus`]: builds text pages from the IndoSum corpus for benches and evaluation.
+//! - [`loadgen`]: `warta bench kafka`, an operator's load generator against a broker.
+//!
+//! Evaluation, corpus loaders and the benchmarks live in the `warta-lab` crate
+//! (`lab/`), which depends on this one.
 
 pub mod app;
-pub mod bench;
 pub mod config;
-pub mod corpus;
 pub mod dedup;
-pub mod eval;
-pub mod eval_html;
 pub mod event;
 pub mod http;
 pub mod kafka;
+pub mod loadgen;
 pub mod metrics;
 pub mod parse;
 pub mod pipeline;

@@ -17,7 +17,7 @@ static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 use warta::process;
 
 /// `print!` that returns an error instead of panicking when stdout is closed
-/// early (`warta eval html | head`).
+/// early (`warta process pages.jsonl | head`).
 macro_rules! out {
     ($($arg:tt)*) => {{
         use std::io::Write as _;
@@ -70,58 +70,15 @@ enum Command {
     Run,
     /// Validate the configuration and print the effective settings.
     CheckConfig,
-    /// Benchmarks: `warta bench parse FILE` runs the pipeline over a JSONL file
-    /// in memory, on one thread, and prints the median time per page.
+    /// Load generation against a broker: `warta bench kafka` sends pages at a
+    /// fixed rate through `warta run` in-process and prints throughput and
+    /// latency. (Offline benchmarks and evaluations are `warta-lab`'s.)
     #[command(subcommand)]
     Bench(BenchCommand),
-    /// Evaluations: `warta eval dedup` measures near-duplicate detection on a
-    /// labelled set built from IndoSum and prints a threshold sweep.
-    #[command(subcommand)]
-    Eval(EvalCommand),
-}
-
-#[derive(Debug, Subcommand)]
-enum EvalCommand {
-    /// Precision and recall per transformation, and a threshold sweep.
-    Dedup {
-        /// The IndoSum folder (dev.*.jsonl.gz).
-        #[arg(long, default_value = warta::corpus::INDOSUM_DIR)]
-        corpus: PathBuf,
-        /// Articles indexed as originals.
-        #[arg(long, default_value_t = 1200)]
-        originals: usize,
-        /// Articles used as negatives.
-        #[arg(long, default_value_t = 1200)]
-        negatives: usize,
-        #[arg(long, default_value_t = 7)]
-        seed: u64,
-    },
-    /// The HTML parser on public benchmarks: `aeb` (body P/R/F1, worst pages),
-    /// `htmldate` (date accuracy), `fundus` (title and date matches), or `all`.
-    Html {
-        #[arg(long, default_value = "all")]
-        corpus: String,
-        /// The folder holding the corpora.
-        #[arg(long, default_value = warta::eval_html::CORPORA_DIR)]
-        corpora: PathBuf,
-        /// Also list every miss.
-        #[arg(long)]
-        verbose: bool,
-        /// Write the AEB bodies warta extracted to FILE, in AEB's output format.
-        #[arg(long, value_name = "FILE")]
-        predictions: Option<PathBuf>,
-    },
 }
 
 #[derive(Debug, Subcommand)]
 enum BenchCommand {
-    /// Parse + build records for every line of FILE, ROUNDS times.
-    Parse {
-        #[arg(value_name = "FILE")]
-        input: PathBuf,
-        #[arg(long, default_value_t = 200)]
-        rounds: usize,
-    },
     /// End to end against a broker: seed-sized pages at RATE/s for SECONDS,
     /// `warta run` in-process; prints throughput and produce→output latency.
     /// Delivery mode, batch size and workers come from the configuration.
@@ -139,48 +96,10 @@ enum BenchCommand {
         /// alternating, and print the median throughput of each and their ratio.
         #[arg(long, value_name = "N")]
         compare_metrics: Option<u32>,
-    },
-    /// Restore speed of the dedup state: builds a changelog of ARTICLES live
-    /// articles (plus headlines and churn) and times decoding it and loading
-    /// the index, in memory; with --mock, through a MockCluster topic.
-    Restore {
-        #[arg(long, default_value_t = 1_000_000)]
-        articles: usize,
-        #[arg(long, default_value_t = 0)]
-        headlines: usize,
-        /// Extra superseded or tombstoned records, as a fraction of ARTICLES.
-        #[arg(long, default_value_t = 0.0)]
-        churn: f64,
-        /// Produce the changelog to librdkafka's MockCluster and time
-        /// `warta run`'s restore reading it back.
-        #[arg(long)]
-        mock: bool,
-        /// Partitions of the mock topic (it keeps only 5 MB per partition).
-        #[arg(long, default_value_t = 64)]
-        partitions: i32,
-    },
-    /// The compacted changelog stays bounded: ARTICLES distinct pages with
-    /// `dedup.max_articles = ARTICLES`, then ARTICLES × CHURN more (updates and
-    /// new URLs), the TTL expiring the oldest; compacts the written records
-    /// as Kafka does and compares them with the index.
-    Changelog {
-        #[arg(long, default_value_t = 1_000_000)]
-        articles: usize,
-        #[arg(long, default_value_t = 1.0)]
-        churn: f64,
-    },
-    /// The dedup stage alone with the in-memory index and with the Redis store
-    /// (`[dedup.redis]` of the configuration), side by side: ORIGINALS IndoSum
-    /// articles, each one's recrawl and a copy; ROUNDS rounds of each,
-    /// alternating; prints the medians and their ratio.
-    Store {
-        #[arg(long, default_value_t = 1000)]
-        originals: usize,
-        #[arg(long, default_value_t = 5)]
-        rounds: usize,
-        /// The IndoSum directory.
-        #[arg(long, default_value = "../shared/corpora/indosum-dev/indosum")]
-        corpus: PathBuf,
+        /// A raw page (JSON, as `warta process` reads) whose `content`, with a
+        /// per-page suffix, every sent page carries; the first line of FILE.
+        #[arg(long, value_name = "FILE", default_value = "tests/fixtures/seed.jsonl")]
+        page: PathBuf,
     },
 }
 
@@ -220,76 +139,20 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!("warta: configuration is valid");
             Ok(())
         }
-        Command::Eval(EvalCommand::Dedup {
-            corpus,
-            originals,
-            negatives,
-            seed,
-        }) => {
-            let options = warta::eval::EvalOptions {
-                originals,
-                negatives,
-                seed,
-                ..Default::default()
-            };
-            let report = warta::eval::dedup(Arc::new(settings), &corpus, &options)?;
-            out!("{report}");
-            Ok(())
-        }
-        Command::Eval(EvalCommand::Html {
-            corpus,
-            corpora,
-            verbose,
-            predictions,
-        }) => {
-            let all = corpus == "all";
-            anyhow::ensure!(
-                all || ["aeb", "htmldate", "fundus"].contains(&corpus.as_str()),
-                "unknown corpus {corpus:?}: aeb, htmldate, fundus or all"
-            );
-            if all || corpus == "aeb" {
-                let peers = ["trafilatura", "readability", "rs_trafilatura"];
-                let r = warta::eval_html::aeb(&corpora.join("scrapinghub-aeb"), &peers)?;
-                out!("{r}");
-                if let Some(path) = &predictions {
-                    let json = serde_json::to_vec(&r.predictions)?;
-                    std::fs::write(path, json)
-                        .with_context(|| format!("writing {}", path.display()))?;
-                }
-                if verbose {
-                    for p in &r.per_page {
-                        outln!("  page {:.3} {} {}", p.f1, p.id, p.url);
-                    }
-                }
-            }
-            if all || corpus == "htmldate" {
-                let r = warta::eval_html::htmldate(&corpora.join("htmldate-eval"))?;
-                if verbose {
-                    out!("{r:#}");
-                } else {
-                    out!("{r}");
-                }
-            }
-            if all || corpus == "fundus" {
-                let r = warta::eval_html::fundus(&corpora.join("fundus-parser-fixtures"))?;
-                if verbose {
-                    out!("{r:#}");
-                } else {
-                    out!("{r}");
-                }
-            }
-            Ok(())
-        }
         Command::Bench(BenchCommand::Kafka {
             brokers,
             mock,
             rate,
             seconds,
             compare_metrics,
+            page,
         }) => {
-            let seed = include_str!("../tests/fixtures/seed.jsonl");
-            let seed: serde_json::Value =
-                serde_json::from_str(seed.trim()).context("seed fixture")?;
+            let seed = std::fs::read_to_string(&page)
+                .with_context(|| format!("reading {}", page.display()))?;
+            let seed: serde_json::Value = serde_json::from_str(
+                seed.lines().next().unwrap_or_default().trim(),
+            )
+            .with_context(|| format!("{}: a raw page (JSON) on the first line", page.display()))?;
             let page = seed["content"].as_str().unwrap_or_default().to_string();
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
@@ -298,7 +161,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let brokers = (!mock).then_some(brokers.as_str());
             let Some(rounds) = compare_metrics else {
                 let metrics = settings.metrics_listen.is_some();
-                let result = runtime.block_on(warta::bench::kafka(
+                let result = runtime.block_on(warta::loadgen::kafka(
                     &settings, brokers, rate, seconds, &page, metrics,
                 ))?;
                 outln!("{result}");
@@ -307,7 +170,7 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             let (mut on, mut off) = (Vec::new(), Vec::new());
             for round in 0..rounds.max(1) {
                 for metrics in [true, false] {
-                    let r = runtime.block_on(warta::bench::kafka(
+                    let r = runtime.block_on(warta::loadgen::kafka(
                         &settings, brokers, rate, seconds, &page, metrics,
                     ))?;
                     outln!("round {} metrics={metrics}: {r}", round + 1);
@@ -319,46 +182,13 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 }
             }
             let (on, off) = (
-                warta::bench::median(&mut on),
-                warta::bench::median(&mut off),
+                warta::loadgen::median(&mut on),
+                warta::loadgen::median(&mut off),
             );
             outln!(
                 "median throughput: metrics on {on:.0}/s, off {off:.0}/s, on/off {:.4}",
                 on / off
             );
-            Ok(())
-        }
-        Command::Bench(BenchCommand::Restore {
-            articles,
-            headlines,
-            churn,
-            mock,
-            partitions,
-        }) => {
-            let result = if mock {
-                warta::bench::restore_mock(&settings, articles, headlines, churn, partitions)?
-            } else {
-                warta::bench::restore(&settings, articles, headlines, churn)?
-            };
-            outln!("{result}");
-            Ok(())
-        }
-        Command::Bench(BenchCommand::Changelog { articles, churn }) => {
-            outln!("{}", warta::bench::changelog(&settings, articles, churn));
-            Ok(())
-        }
-        Command::Bench(BenchCommand::Store {
-            originals,
-            rounds,
-            corpus,
-        }) => {
-            let result = warta::bench::store(&settings, &corpus, originals, rounds)?;
-            outln!("{result}");
-            Ok(())
-        }
-        Command::Bench(BenchCommand::Parse { input, rounds }) => {
-            let result = warta::bench::parse(Arc::new(settings), &input, rounds)?;
-            outln!("{result}");
             Ok(())
         }
         Command::Process {

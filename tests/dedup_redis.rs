@@ -75,7 +75,7 @@ fn fetched(minute: u32) -> chrono::DateTime<Utc> {
 
 /// IndoSum pages rendered by warta's templates (as the benches use).
 fn originals(n: usize) -> Vec<Value> {
-    warta::corpus::indosum_events(
+    warta_lab::corpus::indosum_events(
         &common::shared().join("corpora/indosum-dev/indosum"),
         n,
         fetched(0),

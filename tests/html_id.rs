@@ -9,7 +9,7 @@ mod common;
 
 use chrono::DateTime;
 use serde_json::Value;
-use warta::eval_html::html_page;
+use warta::event::html_page;
 use warta::parse::{ParsedPage, Parser, SiteHints};
 
 fn corpus() -> std::path::PathBuf {

@@ -1425,7 +1425,7 @@ mod tests {
             "<html lang=de><head>{head}</head><body>{body}<p>Der Bericht beschreibt ausführlich, was geschah und warum es für die Leute vor Ort wichtig ist, mit vielen Einzelheiten.</p></body></html>"
         );
         let page =
-            crate::eval_html::html_page("https://a.de/x", html.as_bytes(), "2026-01-01T00:00:00Z")?;
+            crate::event::html_page("https://a.de/x", html.as_bytes(), "2026-01-01T00:00:00Z")?;
         let parsed = crate::parse::Parser::new().parse(&page, &SiteHints::default());
         parsed.published.map(|p| p.value.chars().take(10).collect())
     }
@@ -1445,7 +1445,7 @@ mod tests {
         );
         let html = format!("<html lang=pt><body>{body}</body></html>");
         let page =
-            crate::eval_html::html_page("https://a.br/x", html.as_bytes(), "2026-01-01T00:00:00Z")
+            crate::event::html_page("https://a.br/x", html.as_bytes(), "2026-01-01T00:00:00Z")
                 .unwrap();
         let parsed = crate::parse::Parser::new().parse(&page, &SiteHints::default());
         assert_eq!(parsed.paragraphs.len(), 1, "{:?}", parsed.paragraphs);
@@ -1453,7 +1453,7 @@ mod tests {
         // Without the heading's role the teasers are content like any other.
         let plain = html.replace("relatedpoststitle", "title");
         let page =
-            crate::eval_html::html_page("https://a.br/x", plain.as_bytes(), "2026-01-01T00:00:00Z")
+            crate::event::html_page("https://a.br/x", plain.as_bytes(), "2026-01-01T00:00:00Z")
                 .unwrap();
         let parsed = crate::parse::Parser::new().parse(&page, &SiteHints::default());
         assert!(parsed.paragraphs.len() > 1, "{:?}", parsed.paragraphs);
@@ -1463,7 +1463,7 @@ mod tests {
     fn paragraphs_of(body: &str) -> Vec<String> {
         let html = format!("<html lang=en><body>{body}</body></html>");
         let page =
-            crate::eval_html::html_page("https://a.com/x", html.as_bytes(), "2026-01-01T00:00:00Z")
+            crate::event::html_page("https://a.com/x", html.as_bytes(), "2026-01-01T00:00:00Z")
                 .unwrap();
         crate::parse::Parser::new()
             .parse(&page, &SiteHints::default())

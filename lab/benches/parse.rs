@@ -2,19 +2,18 @@
 //! Indonesian news (IndoSum, ../shared/corpora/indosum-dev) in several invented
 //! site templates. Target: ≥ 20,000 seed-sized pages/s on one core (< 50 µs/page).
 //!
-//! `cargo bench --bench parse`
+//! `cargo bench -p warta-lab --bench parse`
 
 use std::hint::black_box;
-use std::path::Path;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use warta::config::Settings;
-use warta::corpus;
 use warta::event::{InputLimits, Page, SourceRef};
 use warta::parse::{Parser, SiteHints};
 use warta::pipeline::Pipeline;
+use warta_lab::corpus;
 
 // The binary runs on mimalloc; measure the same allocator.
 #[global_allocator]
@@ -27,7 +26,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn seed_bytes() -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/fixtures/seed.jsonl");
+    let path = warta_lab::repo_root().join("tests/fixtures/seed.jsonl");
     let mut b = std::fs::read(path).expect("seed fixture");
     while b.last() == Some(&b'\n') {
         b.pop();
@@ -38,7 +37,7 @@ fn seed_bytes() -> Vec<u8> {
 /// 1,200 pages: IndoSum articles rendered in the three templates, each with a
 /// sidebar of other articles' titles.
 fn corpus_pages() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(corpus::INDOSUM_DIR);
+    let dir = warta_lab::repo_root().join(corpus::INDOSUM_DIR);
     corpus::indosum_events(&dir, 1200, now()).expect("IndoSum corpus in ../shared")
 }
 

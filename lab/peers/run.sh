@@ -2,14 +2,14 @@
 # Side-by-side peer comparison on the AEB pages (../shared/corpora/scrapinghub-aeb):
 # installs trafilatura from PyPI into a venv this script creates, runs it and
 # warta on the same 181 pages in one run, scores both with the benchmark's own
-# metric (bench/peers/compare.py, a transcription of AEB's evaluate.py), and
+# metric (lab/peers/compare.py, a transcription of AEB's evaluate.py), and
 # prints quality, pages/s on one core, and their ratio.
 #
-#   bash bench/peers/run.sh            # trafilatura 2.0.0 (the AEB table's version)
-#   TRAFILATURA_VERSION=2.3.1 bash bench/peers/run.sh
+#   bash lab/peers/run.sh            # trafilatura 2.0.0 (the AEB table's version)
+#   TRAFILATURA_VERSION=2.3.1 bash lab/peers/run.sh
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-here=bench/peers
+here=lab/peers
 corpus="${WARTA_AEB_DIR:-../shared/corpora/scrapinghub-aeb}"
 venv="${WARTA_PEERS_VENV:-$here/.venv}"
 version="${TRAFILATURA_VERSION:-2.0.0}"
@@ -21,12 +21,12 @@ fi
 "$venv/bin/pip" install --quiet --disable-pip-version-check "trafilatura==$version" lxml_html_clean
 
 echo "== building warta (release)"
-cargo build --release --quiet
+cargo build --release --quiet -p warta-lab
 out="$(mktemp -d)"
 trap 'rm -rf "$out"' EXIT
 
 echo "== warta on $corpus (one thread)"
-taskset -c 0 "${CARGO_TARGET_DIR:-target}/release/warta" eval html --corpus aeb \
+taskset -c 0 "${CARGO_TARGET_DIR:-target}/release/warta-lab" eval html --corpus aeb \
   --corpora "$(dirname "$corpus")" --predictions "$out/warta.json" | tee "$out/warta.txt"
 
 echo "== trafilatura $version on the same pages (one thread)"

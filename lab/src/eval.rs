@@ -1,4 +1,4 @@
-//! `warta eval dedup`: measures near-duplicate detection on a labelled set built
+//! `warta-lab eval dedup`: measures near-duplicate detection on a labelled set built
 //! from real Indonesian news (IndoSum), so thresholds are chosen by measurement.
 //!
 //! Originals are rendered as text pages of one invented site template and
@@ -16,11 +16,11 @@ use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 
-use crate::config::Settings;
 use crate::corpus::{self, render_page, templates, CorpusArticle};
-use crate::dedup::index::{ArticleIndex, IndexConfig, NewSlot};
-use crate::event::SourceRef;
-use crate::pipeline::{Prepared, Preparer};
+use warta::config::Settings;
+use warta::dedup::index::{ArticleIndex, IndexConfig, NewSlot};
+use warta::event::SourceRef;
+use warta::pipeline::{Prepared, Preparer};
 
 /// How syndication and recrawls change an article.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -131,7 +131,7 @@ pub enum EvalError {
     #[error("the corpus has {have} articles; the evaluation needs {need}")]
     TooSmall { have: usize, need: usize },
     #[error("cannot build the dedup index")]
-    Index(#[from] crate::dedup::index::IndexError),
+    Index(#[from] warta::dedup::index::IndexError),
 }
 
 /// A small deterministic generator (xorshift64*), so the set is the same on every

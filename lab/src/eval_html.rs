@@ -1,4 +1,4 @@
-//! `warta eval html`: the HTML parser measured on public benchmarks with each
+//! `warta-lab eval html`: the HTML parser measured on public benchmarks with each
 //! benchmark's own metric, so the figures compare with published peer scores.
 //!
 //! - AEB (Zyte article-extraction benchmark): article body P/R/F1 over 4-gram
@@ -15,11 +15,10 @@ use std::io::Read;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 
-use chrono::{DateTime, FixedOffset, Utc};
+use chrono::{DateTime, FixedOffset};
 use serde_json::Value;
 
-use crate::event::{InputLimits, Page};
-use crate::parse::{ParsedPage, Parser, SiteHints};
+use warta::parse::{ParsedPage, Parser, SiteHints};
 
 pub const CORPORA_DIR: &str = "../shared/corpora";
 
@@ -68,25 +67,7 @@ fn read_json(path: &Path) -> Result<Value, EvalHtmlError> {
     })
 }
 
-/// An HTML page as the pipeline would validate it.
-pub fn html_page(url: &str, html: &[u8], fetched_at: &str) -> Option<Page> {
-    let content = crate::parse::html::charset::decode(html, None).0;
-    let raw = serde_json::json!({
-        "url": url,
-        "content": content,
-        "content_type": "text/html",
-        "fetched_at": fetched_at,
-    });
-    let bytes = serde_json::to_vec(&raw).ok()?;
-    Page::from_bytes(
-        &bytes,
-        InputLimits {
-            max_content_bytes: 64 << 20,
-        },
-        Utc::now(),
-    )
-    .ok()
-}
+pub use warta::event::html_page;
 
 /// The body text the benchmarks compare: paragraphs, one per line.
 pub fn body_text(p: &ParsedPage) -> String {

@@ -1,10 +1,10 @@
 """Titles on Fundus's per-publisher fixtures, trafilatura beside warta.
 
-Usage (from the repo root, after `bash bench/peers/run.sh` made the venv):
-    bench/peers/.venv/bin/python bench/peers/fundus_titles.py [CORPUS_DIR]
+Usage (from the repo root, after `bash lab/peers/run.sh` made the venv):
+    lab/peers/.venv/bin/python lab/peers/fundus_titles.py [CORPUS_DIR]
 
 Scores trafilatura's `extract_metadata` title with the rule warta's
-`eval html --corpus fundus` uses (src/eval_html.rs `same_title`: whitespace
+`eval html --corpus fundus` uses (lab/src/eval_html.rs `same_title`: whitespace
 collapsed, quote styles unified, invisible characters dropped), on every row of
 version_to_html_mapping.tsv, and runs warta's own eval for the same figure.
 """
@@ -45,7 +45,7 @@ for r in rows:
     ok += norm(title) == norm(expected)
 print(f"trafilatura: pages={n} title={ok / n:.3f} ({ok}/{n})")
 out = subprocess.run(
-    ["target/release/warta", "eval", "html", "--corpus", "fundus", "--corpora", root.rsplit("/", 1)[0]],
+    ["target/release/warta-lab", "eval", "html", "--corpus", "fundus", "--corpora", root.rsplit("/", 1)[0]],
     capture_output=True, text=True, check=True,
 ).stdout
 print("warta:", out.splitlines()[0])

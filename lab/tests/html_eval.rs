@@ -1,14 +1,12 @@
 //! Quality floors of the HTML parser on the public benchmarks in
 //! ../shared/corpora, measured with each benchmark's own metric (see
-//! `warta eval html`). A change that loses more than 0.005 of AEB body F1, or
+//! `warta-lab eval html`). A change that loses more than 0.005 of AEB body F1, or
 //! drops the date or title rates below their landed figures, fails here.
 //!
-//! Landed figures (release build, `warta eval html`): AEB F1 0.974, htmldate
+//! Landed figures (release build, `warta-lab eval html`): AEB F1 0.974, htmldate
 //! day-level accuracy 0.914, Fundus title 0.901 (227/252) and date 0.984 (248/252).
 
-mod common;
-
-use warta::eval_html;
+use warta_lab::eval_html;
 
 const AEB_F1_LANDED: f64 = 0.974;
 const HTMLDATE_ACCURACY_FLOOR: f64 = 0.909;
@@ -16,7 +14,7 @@ const FUNDUS_DATE_FLOOR: f64 = 0.979;
 const FUNDUS_TITLE_FLOOR: f64 = 0.896;
 
 fn corpora() -> std::path::PathBuf {
-    common::shared().join("corpora")
+    warta_lab::repo_root().join(warta_lab::eval_html::CORPORA_DIR)
 }
 
 #[test]

@@ -3,24 +3,23 @@
 //! pages are read, decoded and validated before timing. Target: median ≤ 2 ms
 //! per page on one core.
 //!
-//! `cargo bench --bench html` prints criterion's time for the whole set (mean
+//! `cargo bench -p warta-lab --bench html` prints criterion's time for the whole set (mean
 //! per page = time / 181) and, first, the median of per-page times.
 
 use std::hint::black_box;
-use std::path::Path;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
-use warta::eval_html::{aeb_pages, html_page};
 use warta::event::Page;
 use warta::parse::{Parser, SiteHints};
+use warta_lab::eval_html::{aeb_pages, html_page};
 
 // The binary runs on mimalloc; measure the same allocator.
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn pages() -> Vec<Page> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../shared/corpora/scrapinghub-aeb");
+    let dir = warta_lab::repo_root().join("../shared/corpora/scrapinghub-aeb");
     aeb_pages(&dir)
         .expect("AEB corpus in ../shared")
         .iter()

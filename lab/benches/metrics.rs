@@ -6,20 +6,19 @@
 //! printed ratio of medians), then as two criterion groups; the target is a
 //! ratio under 1.02.
 //!
-//! `cargo bench --bench metrics`
+//! `cargo bench -p warta-lab --bench metrics`
 
 use std::hint::black_box;
-use std::path::Path;
 use std::sync::Arc;
 use std::time::Instant;
 
 use chrono::{DateTime, Utc};
 use criterion::{criterion_group, criterion_main, Criterion, Throughput};
 use warta::config::{Settings, Sources};
-use warta::corpus;
 use warta::event::SourceRef;
 use warta::metrics::{self as m, BatchTally};
 use warta::pipeline::{Deduper, Preparer};
+use warta_lab::corpus;
 
 #[global_allocator]
 static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -31,7 +30,7 @@ fn now() -> DateTime<Utc> {
 }
 
 fn pages() -> Vec<Vec<u8>> {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join(corpus::INDOSUM_DIR);
+    let dir = warta_lab::repo_root().join(corpus::INDOSUM_DIR);
     corpus::indosum_events(&dir, 1200, now()).expect("IndoSum corpus in ../shared")
 }
 
@@ -102,8 +101,8 @@ fn bench(c: &mut Criterion) {
         on.push(t.elapsed().as_secs_f64() * 1e3);
     }
     let (off, on) = (
-        warta::bench::median(&mut off),
-        warta::bench::median(&mut on),
+        warta::loadgen::median(&mut off),
+        warta::loadgen::median(&mut on),
     );
     println!(
         "interleaved, 40 pairs of 1,200 pages: median off {off:.2} ms, on {on:.2} ms, on/off {:.4}",

@@ -9,7 +9,7 @@
 //! - memory per indexed article at 1,000,000 ≤ 200 bytes;
 //! - memory flat over 5,000,000 inserts with a 1,000,000 cap.
 //!
-//! The memory figures are printed to stderr. `cargo bench --bench dedup` runs
+//! The memory figures are printed to stderr. `cargo bench -p warta-lab --bench dedup` runs
 //! everything (about 3 minutes on one core, most of it the pre-fill and the 5M
 //! churn); set `DEDUP_BENCH_SKIP=churn` or `DEDUP_BENCH_SKIP=index` (see [`skip`])
 //! for quicker runs.

@@ -1,18 +1,17 @@
-//! The dedup accuracy targets, checked on the labelled set `warta eval dedup`
+//! The dedup accuracy targets, checked on the labelled set `warta-lab eval dedup`
 //! builds from IndoSum (../shared/corpora/indosum-dev): precision ≥ 0.99, recall
 //! ≥ 0.95 on positives keeping ≥ 80% of the text, and no hard negative flagged,
 //! all at the default settings.
 
-use std::path::Path;
 use std::sync::Arc;
 
 use warta::config::Settings;
-use warta::eval::{dedup, EvalOptions};
+use warta_lab::eval::{dedup, EvalOptions};
 
 #[test]
 fn default_threshold_meets_the_accuracy_targets() {
     let settings = Arc::new(Settings::defaults().unwrap());
-    let corpus = Path::new(env!("CARGO_MANIFEST_DIR")).join(warta::corpus::INDOSUM_DIR);
+    let corpus = warta_lab::repo_root().join(warta_lab::corpus::INDOSUM_DIR);
     let report = dedup(settings, &corpus, &EvalOptions::default()).expect("evaluation runs");
     println!("{report}");
     assert!(
