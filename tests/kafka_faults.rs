@@ -14,8 +14,8 @@
 //! copy follows its original by about 3 s and has its key, so it lands in the
 //! same partition after it. Every test prints `sent`, `received`, `lost`,
 //! `duplicated` and `inconsistent` (a verdict other than the fault-free one)
-//! to stderr; `.ci/test` runs this file with `--nocapture` so the log shows
-//! them.
+//! to stderr and to `target/tmp/warta-reports/`, which `.ci/test` prints at
+//! the end.
 
 mod common;
 
@@ -435,6 +435,22 @@ impl Warta {
         );
     }
 
+    /// Whether the instance's log says it was assigned a partition.
+    fn was_assigned(&self, dir: &Path) -> bool {
+        let log = std::fs::read_to_string(dir.join(format!("warta-{}-1.log", self.instance)))
+            .unwrap_or_default();
+        strip_ansi(&log).lines().any(|l| {
+            l.contains("partitions assigned")
+                && l.split("partitions=").nth(1).is_some_and(|n| {
+                    n.chars()
+                        .take_while(char::is_ascii_digit)
+                        .collect::<String>()
+                        .parse::<u32>()
+                        .is_ok_and(|n| n > 0)
+                })
+        })
+    }
+
     /// `GET path` on the operations listener: (status, body).
     fn get(&self, path: &str) -> Option<(u16, String)> {
         let port = self.metrics_port?;
@@ -465,6 +481,24 @@ impl Warta {
             .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
             .sum()
     }
+}
+
+/// The text without terminal colour sequences (`ESC [ … m`).
+fn strip_ansi(s: &str) -> String {
+    let mut out = String::with_capacity(s.len());
+    let mut chars = s.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            for c in chars.by_ref() {
+                if c == 'm' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
 }
 
 impl Drop for Warta {
@@ -630,14 +664,16 @@ fn account(inputs: &[Input], sources: &[String], outputs: &[OutputRecord]) -> Co
 }
 
 impl Counts {
+    /// To stderr and to `target/tmp/warta-reports/` (`.ci/test` prints it).
     fn report(&self, name: &str) {
-        eprintln!(
+        let mut text = format!(
             "kafka_faults {name}: sent={} received={} lost={} duplicated={} inconsistent={} outputs={:?}",
             self.sent, self.received, self.lost, self.duplicated, self.inconsistent, self.by_topic
         );
         for e in &self.examples {
-            eprintln!("  e.g. {e}");
+            text.push_str(&format!("\n  e.g. {e}"));
         }
+        common::kafka::report(&format!("kafka_faults-{name}"), &text);
     }
 
     fn assert_exactly_once(&self, name: &str, setup: &Setup) {
@@ -958,5 +994,14 @@ async fn rebalance_from_one_to_three_instances_and_back_under_load() {
     );
     b.stop(&run.setup.dir).await;
     c.stop(&run.setup.dir).await;
+    // The scale-out must have moved partitions, or nothing was tested.
+    for w in [&b, &c] {
+        assert!(
+            w.was_assigned(&run.setup.dir),
+            "instance {} never got a partition; logs in {}",
+            w.instance,
+            run.setup.dir.display()
+        );
+    }
     run.finish(&mut [&mut a], |_| {}).await;
 }
