@@ -324,6 +324,16 @@ impl Setup {
     }
 }
 
+impl Drop for Setup {
+    /// The instances' logs are kept when the test fails (its message names
+    /// the directory) and removed when it passes.
+    fn drop(&mut self) {
+        if !std::thread::panicking() {
+            let _ = std::fs::remove_dir_all(&self.dir);
+        }
+    }
+}
+
 /// Committed offsets of the group on `topic`, summed.
 fn committed(c: &BaseConsumer, topic: &str, partitions: i32) -> i64 {
     let mut tpl = TopicPartitionList::new();
