@@ -100,6 +100,11 @@ enum BenchCommand {
         /// per-page suffix, every sent page carries; the first line of FILE.
         #[arg(long, value_name = "FILE", default_value = "tests/fixtures/seed.jsonl")]
         page: PathBuf,
+        /// Raw pages (JSONL, as `warta process` reads), sent in turn, each
+        /// with a per-page suffix, instead of --page: e.g. a corpus of HTML
+        /// pages written by `warta-lab`.
+        #[arg(long, value_name = "FILE.jsonl", conflicts_with = "page")]
+        input: Option<PathBuf>,
     },
 }
 
@@ -146,14 +151,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             seconds,
             compare_metrics,
             page,
+            input,
         }) => {
-            let seed = std::fs::read_to_string(&page)
-                .with_context(|| format!("reading {}", page.display()))?;
-            let seed: serde_json::Value = serde_json::from_str(
-                seed.lines().next().unwrap_or_default().trim(),
-            )
-            .with_context(|| format!("{}: a raw page (JSON) on the first line", page.display()))?;
-            let page = seed["content"].as_str().unwrap_or_default().to_string();
+            let (file, all) = match &input {
+                Some(f) => (f, true),
+                None => (&page, false),
+            };
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let mut pages = Vec::new();
+            for (i, line) in text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
+                let raw: serde_json::Value =
+                    serde_json::from_str(line.trim()).with_context(|| {
+                        format!("{} line {}: a raw page (JSON)", file.display(), i + 1)
+                    })?;
+                pages.push(raw["content"].as_str().unwrap_or_default().to_string());
+                if !all {
+                    break;
+                }
+            }
+            anyhow::ensure!(!pages.is_empty(), "{}: no raw page", file.display());
+            let page = pages;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
