@@ -230,6 +230,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 text_fetched_at: fetched_at,
                 out_dir: out,
             };
+            anyhow::ensure!(
+                options.out_dir.is_some() || !stdout_was_closed(),
+                "cannot write to stdout: it is closed, and the records would be lost (redirect it, or use --out DIR)"
+            );
             let mut stdout = std::io::stdout().lock();
             let summary = process::run(Arc::new(settings), &options, &mut stdout)?;
             eprintln!("warta: {summary}");
@@ -240,6 +244,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Whether stdout was closed when warta started (`warta process >&-`). Rust's
+/// runtime then opens /dev/null read-write in its place, so every write
+/// "succeeds" and the records vanish; a shell's `>/dev/null` opens it
+/// write-only, which stays allowed. Linux tells through /proc; elsewhere the
+/// check answers no.
+fn stdout_was_closed() -> bool {
+    if std::fs::read_link("/proc/self/fd/1").ok().as_deref()
+        != Some(std::path::Path::new("/dev/null"))
+    {
+        return false;
+    }
+    std::fs::read_to_string("/proc/self/fdinfo/1")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("flags:"))
+                .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+        })
+        // O_ACCMODE == O_RDWR
+        .is_some_and(|flags| flags & 3 == 2)
 }
 
 /// Resolves on SIGINT or SIGTERM: the service then stops fetching, finishes the

@@ -32,6 +32,30 @@ use dom::{Dom, Tag};
 /// page: its "body" is teaser text, not an article.
 const MIN_ARTICLE_CHARS: usize = 250;
 
+/// Whether each block starts inside one of the headline ranges. The ranges
+/// are merged and searched, not scanned per block: a page of 100,000 list
+/// items has as many ranges as blocks.
+fn in_ranges(blocks: &[content::Block], ranges: &[(usize, usize)]) -> Vec<bool> {
+    let mut merged: Vec<(usize, usize)> = ranges.to_vec();
+    merged.sort_unstable();
+    let mut out: Vec<(usize, usize)> = Vec::with_capacity(merged.len());
+    for (s, e) in merged {
+        match out.last_mut() {
+            Some(last) if s <= last.1 => last.1 = last.1.max(e),
+            _ => out.push((s, e)),
+        }
+    }
+    blocks
+        .iter()
+        .map(|b| {
+            let at = b.first as usize;
+            // The last range starting at or before `at`.
+            let k = out.partition_point(|&(s, _)| s <= at);
+            k > 0 && at < out[k - 1].1
+        })
+        .collect()
+}
+
 /// Parses an HTML page or feed.
 pub fn parse(
     lex: &Lexicon,
@@ -79,14 +103,7 @@ pub fn parse(
 
     let found = headlines::html(&dom, &analysis.in_link, dates, &ctx, base.as_ref());
     removed.headline_items = found.items.len() as u32;
-    let skip: Vec<bool> = analysis
-        .blocks
-        .iter()
-        .map(|b| {
-            let at = b.first as usize;
-            found.ranges.iter().any(|&(s, e)| s <= at && at < e)
-        })
-        .collect();
+    let skip = in_ranges(&analysis.blocks, &found.ranges);
     let extracted = content::extract(&dom, &analysis, &skip);
 
     let (title, title_source, title_block) =
