@@ -52,11 +52,25 @@ pub enum RejectCode {
     /// The broker refused the outputs warta made from this input (Kafka mode),
     /// for example because they exceed `message.max.bytes`.
     OutputRejected,
+    /// `fetched_at` lies more than `input.max_future_skew_secs` after the time
+    /// warta read the input: a wrong crawler clock, or an attempt to expire
+    /// the dedup state.
+    FetchedAtInFuture,
+    /// Both `content` and `content_base64` are present; warta will not guess
+    /// which one the crawler meant.
+    AmbiguousContent,
+    /// `url` is longer than `input.max_url_bytes`.
+    UrlTooLong,
+    /// The input line is longer than `input.max_line_bytes`; the dead letter
+    /// keeps its first bytes, its length and its hash.
+    InputTooLarge,
+    /// Parsing the page took more work than `parse.max_work_units` allows.
+    ParseBudgetExceeded,
 }
 
 impl RejectCode {
     /// Every code, for documentation and metric pre-registration.
-    pub const ALL: [RejectCode; 12] = [
+    pub const ALL: [RejectCode; 17] = [
         RejectCode::InvalidUtf8,
         RejectCode::InvalidJson,
         RejectCode::NotAnObject,
@@ -69,6 +83,11 @@ impl RejectCode {
         RejectCode::UnsupportedContentType,
         RejectCode::NoContent,
         RejectCode::OutputRejected,
+        RejectCode::FetchedAtInFuture,
+        RejectCode::AmbiguousContent,
+        RejectCode::UrlTooLong,
+        RejectCode::InputTooLarge,
+        RejectCode::ParseBudgetExceeded,
     ];
 
     /// The stable snake_case name.
@@ -86,6 +105,11 @@ impl RejectCode {
             RejectCode::UnsupportedContentType => "unsupported_content_type",
             RejectCode::NoContent => "no_content",
             RejectCode::OutputRejected => "output_rejected",
+            RejectCode::FetchedAtInFuture => "fetched_at_in_future",
+            RejectCode::AmbiguousContent => "ambiguous_content",
+            RejectCode::UrlTooLong => "url_too_long",
+            RejectCode::InputTooLarge => "input_too_large",
+            RejectCode::ParseBudgetExceeded => "parse_budget_exceeded",
         }
     }
 }
@@ -170,7 +194,7 @@ pub struct RawPage {
 pub struct Page {
     /// The URL exactly as the event gave it.
     pub url: String,
-    /// The canonical form (see [`canonical_url`]); the article id derives from it.
+    /// The canonical form (see [`crate::canonical::canonical_url`]); the article id derives from it.
     pub canonical_url: String,
     /// The event's `site`, or the URL's host without `www.`.
     pub site: String,
@@ -456,15 +480,27 @@ pub struct Rejected {
     /// The original input in standard base64, when it is not UTF-8.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_base64: Option<String>,
+    /// For an input too large to keep (`input_too_large`): its full length in
+    /// bytes; `input` or `input_base64` then holds only its first bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_length: Option<u64>,
+    /// With `input_length`: the xxh3-64 hash of the whole input, 16 hex digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_xxh3: Option<String>,
 }
 
 impl Rejected {
     pub fn new(err: InvalidInput, source: SourceRef, original: &[u8]) -> Rejected {
-        let (input, input_base64) = match std::str::from_utf8(original) {
-            Ok(s) => (Some(s.to_string()), None),
-            Err(_) => (
+        Rejected::from_vec(err, source, original.to_vec())
+    }
+
+    /// [`Rejected::new`] taking the bytes, so a large input is not copied.
+    pub fn from_vec(err: InvalidInput, source: SourceRef, original: Vec<u8>) -> Rejected {
+        let (input, input_base64) = match String::from_utf8(original) {
+            Ok(s) => (Some(s), None),
+            Err(e) => (
                 None,
-                Some(base64::engine::general_purpose::STANDARD.encode(original)),
+                Some(base64::engine::general_purpose::STANDARD.encode(e.as_bytes())),
             ),
         };
         Rejected {
@@ -474,6 +510,14 @@ impl Rejected {
             source,
             input,
             input_base64,
+            input_length: None,
+            input_xxh3: None,
         }
+    }
+
+    /// Marks the kept input as the first bytes of a longer one.
+    pub fn truncated_from(&mut self, length: u64, hash: u64) {
+        self.input_length = Some(length);
+        self.input_xxh3 = Some(format!("{hash:016x}"));
     }
 }

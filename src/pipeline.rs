@@ -114,6 +114,18 @@ pub struct PreparedPage {
     pub article_id: u64,
     pub content_hash: u64,
     pub signature: Signature,
+    /// When the input was read (wall clock): event time never moves the
+    /// expiry watermark past it by more than the allowed skew.
+    pub received: DateTime<Utc>,
+    /// What the `[parse]` caps cut from the page.
+    pub truncated: Truncated,
+}
+
+/// Items a `[parse]` cap removed from one page, counted in metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Truncated {
+    pub headlines: usize,
+    pub paragraphs: usize,
 }
 
 /// Stage 1: validation, parsing and fingerprinting. One per worker thread.
@@ -141,7 +153,31 @@ impl Preparer {
             Err(e) => return Prepared::Rejected(reject(e, source, bytes)),
         };
         let hints = self.settings.site(&page.site).cloned().unwrap_or_default();
-        let parsed = self.parser.parse(&page, &hints);
+        let limits = self.settings.parse;
+        crate::parse::budget::start(limits.max_work_units);
+        let mut parsed = self.parser.parse(&page, &hints);
+        let over_budget = crate::parse::budget::exceeded();
+        crate::parse::budget::finish();
+        if over_budget {
+            let e = InvalidInput::new(
+                RejectCode::ParseBudgetExceeded,
+                format!(
+                    "parsing the page needed more than {} work units (parse.max_work_units)",
+                    limits.max_work_units
+                ),
+            );
+            return Prepared::Rejected(reject(e, source, bytes));
+        }
+        let truncated = Truncated {
+            headlines: parsed.headlines.len().saturating_sub(limits.max_headlines),
+            paragraphs: parsed
+                .paragraphs
+                .len()
+                .saturating_sub(limits.max_paragraphs),
+        };
+        parsed.headlines.truncate(limits.max_headlines);
+        parsed.paragraphs.truncate(limits.max_paragraphs);
+        parsed.normalized.truncate(limits.max_paragraphs);
         if parsed.paragraphs.is_empty() && parsed.headlines.is_empty() {
             let e = InvalidInput::new(
                 RejectCode::NoContent,
@@ -154,6 +190,8 @@ impl Preparer {
             article_id: article_id(&page.canonical_url),
             content_hash: content_hash(&parsed.normalized),
             signature,
+            received: now,
+            truncated,
             page,
             parsed,
         }))
@@ -212,6 +250,7 @@ fn deduper_config(settings: &Settings) -> DeduperConfig {
         max_articles: d.max_articles,
         max_headlines: d.max_headlines,
         duplicates: d.duplicates,
+        max_future_skew_secs: settings.input.max_future_skew_secs,
     }
 }
 
@@ -228,21 +267,27 @@ impl Deduper {
         };
         let d = *self.config();
         let event_time = unix_secs(p.page.fetched_at);
-        let now = self.advance(event_time);
+        // Validation rejects a fetched_at beyond the skew; the cap keeps the
+        // watermark honest for callers that skip it, so one event cannot
+        // expire the whole state.
+        let ceiling = unix_secs(p.received).saturating_add(d.max_future_skew_secs);
+        let now = self.advance(event_time.min(ceiling));
+        // A page fetched longer ago than the TTL is judged against the state
+        // but not recorded: its entry would be expired on arrival, and on the
+        // way in it could evict a live one.
+        let stale = event_time.saturating_add(d.ttl_secs) < now;
         let mut records = Vec::with_capacity(1 + p.parsed.headlines.len());
 
         let mut article_outcome = None;
         if !p.parsed.paragraphs.is_empty() {
+            let key = ArticleKey {
+                article_id: p.article_id,
+                content_hash: p.content_hash,
+                signature: &p.signature,
+                event_time,
+            };
             let decision = if d.enabled {
-                self.article_verdict(
-                    ArticleKey {
-                        article_id: p.article_id,
-                        content_hash: p.content_hash,
-                        signature: &p.signature,
-                        event_time,
-                    },
-                    now,
-                )
+                self.article_verdict(key, now, !stale)
             } else {
                 Decision {
                     verdict: Verdict::New,

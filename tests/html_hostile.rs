@@ -25,6 +25,7 @@ fn page_json(json: serde_json::Value) -> Page {
         &bytes,
         InputLimits {
             max_content_bytes: 10 << 20,
+            ..InputLimits::default()
         },
         now(),
     )
@@ -39,6 +40,7 @@ fn try_page(json: serde_json::Value) -> Option<Page> {
         &bytes,
         InputLimits {
             max_content_bytes: 10 << 20,
+            ..InputLimits::default()
         },
         now(),
     )

@@ -11,7 +11,9 @@
 use crate::dedup::changelog::{Change, RestoreTable, StateKey};
 use crate::dedup::headlines::{HeadlineIndex, HeadlineVerdict};
 use crate::dedup::index::IndexStats;
-use crate::dedup::verdict::{decide, ArticleKey, ArticleStore, Decision, Staged, StoreError};
+use crate::dedup::verdict::{
+    decide, ArticleKey, ArticleStore, Decision, ReadOnly, Staged, StoreError,
+};
 
 /// What happens to an article judged a duplicate.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -37,6 +39,9 @@ pub struct DeduperConfig {
     pub max_headlines: usize,
     /// What happens to an article judged a duplicate.
     pub duplicates: DuplicatePolicy,
+    /// How far event time may run ahead of the time an input was read
+    /// (`input.max_future_skew_secs`): the watermark never moves further.
+    pub max_future_skew_secs: u32,
 }
 
 /// The near-duplicate state of one instance, which [`Deduper::decide`] (in
@@ -272,10 +277,15 @@ impl Deduper {
         self.watermark
     }
 
-    /// The verdict on an article body, staged until [`Self::commit`].
-    pub fn article_verdict(&mut self, key: ArticleKey<'_>, now: u32) -> Decision {
+    /// The verdict on an article body, staged until [`Self::commit`]; with
+    /// `record` false it is judged against the state without changing it.
+    pub fn article_verdict(&mut self, key: ArticleKey<'_>, now: u32, record: bool) -> Decision {
         let threshold = self.config.threshold;
-        decide(&mut self.articles, key, now, threshold)
+        if record {
+            decide(&mut self.articles, key, now, threshold)
+        } else {
+            decide(&mut ReadOnly(&mut self.articles), key, now, threshold)
+        }
     }
 
     /// Whether a headline is new, updated or seen, staged until [`Self::commit`].

@@ -2,12 +2,14 @@
 //! language) and the page's headline list. Pure and synchronous: no I/O, no
 //! Kafka types, no clocks (the fetch time is the only notion of "now").
 //!
+//! - [`budget`]: the per-page work budget.
 //! - [`lang`]: per-language data (date words, boilerplate, captions, stopwords).
 //! - [`date`]: publication dates: the grammar and every rule that resolves
 //!   them, for both page kinds.
 //! - [`textpage`]: plain-text pages, one block per line.
 //! - [`html`]: HTML pages and RSS/Atom feeds.
 
+pub mod budget;
 pub mod date;
 pub mod html;
 pub mod lang;
@@ -18,6 +20,28 @@ use chrono_tz::Tz;
 
 use crate::event::{Caption, ContentType, DateFlag, Page, Precision, Published, Removed, Sources};
 use lang::Lexicon;
+
+/// Bounds on one page's parse (`[parse]` in the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseLimits {
+    /// Most headline items kept from one page.
+    pub max_headlines: usize,
+    /// Most body paragraphs kept in one article.
+    pub max_paragraphs: usize,
+    /// The page's work budget (see [`budget`]).
+    pub max_work_units: u64,
+}
+
+impl Default for ParseLimits {
+    /// The values of `config/default.toml`.
+    fn default() -> Self {
+        ParseLimits {
+            max_headlines: 500,
+            max_paragraphs: 5000,
+            max_work_units: 50_000_000,
+        }
+    }
+}
 
 /// Per-site facts from the configuration, applied before anything the page or
 /// the event says (an operator knows their sites better than a heuristic).

@@ -1,5 +1,6 @@
-//! Kafka helpers shared by the broker tests: settings for a test broker,
-//! producing the example pages, reading every output topic, running the service.
+//! Kafka helpers shared by the broker tests: the Apache Kafka broker `.ci/test`
+//! starts, per-test topics on it, settings, producing the example pages,
+//! reading every output topic, running the service, reporting counts.
 
 #![allow(dead_code)]
 
@@ -27,6 +28,44 @@ pub const OUTPUTS: [&str; 4] = [
 
 /// The dedup changelog's default name; tests on a shared broker prefix it.
 pub const STATE_TOPIC: &str = "warta-dedup-state";
+
+/// The single Apache Kafka broker `bash .ci/test` starts on 127.0.0.1 and
+/// names in `WARTA_TEST_KAFKA_BROKERS`. Tests share it, each under a topic and
+/// group prefix of its own ([`unique_prefix`]).
+pub fn test_brokers() -> String {
+    std::env::var("WARTA_TEST_KAFKA_BROKERS")
+        .ok()
+        .filter(|s| !s.is_empty())
+        .unwrap_or_else(|| {
+            panic!(
+                "WARTA_TEST_KAFKA_BROKERS is not set: run the tests with `bash .ci/test`, which \
+                 installs and starts Apache Kafka (or start one with `bash .ci/kafka-start DIR` \
+                 and set WARTA_TEST_KAFKA_BROKERS=127.0.0.1:19092)"
+            )
+        })
+}
+
+/// A prefix for topic and group names no other test (nor an earlier run on
+/// the same broker) uses.
+pub fn unique_prefix(tag: &str) -> String {
+    use std::sync::atomic::{AtomicU32, Ordering};
+    static NEXT: AtomicU32 = AtomicU32::new(0);
+    format!(
+        "{tag}{}-{}-",
+        rand_suffix() % 1_000_000_000,
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
+}
+
+/// Writes a test's measured counts to `target/tmp/warta-reports/NAME.txt`
+/// (`.ci/test` prints them at the end, since cargo test hides a passing test's
+/// output) and to stderr.
+pub fn report(name: &str, text: &str) {
+    let dir = std::path::Path::new(env!("CARGO_TARGET_TMPDIR")).join("warta-reports");
+    std::fs::create_dir_all(&dir).expect("report dir");
+    std::fs::write(dir.join(format!("{name}.txt")), format!("{text}\n")).expect("report");
+    eprintln!("{text}");
+}
 
 pub type Mock = rdkafka::mocking::MockCluster<'static, rdkafka::producer::DefaultProducerContext>;
 
@@ -122,7 +161,21 @@ pub fn read_committed(
     read_topics(brokers, &topics, &want, timeout)
 }
 
-/// Reads `topics` (2 partitions each) from the beginning, `read_committed`,
+/// The partitions of `topic` (2 if the broker does not say: the mock's default).
+pub fn partition_count(c: &BaseConsumer, topic: &str) -> i32 {
+    c.fetch_metadata(Some(topic), Duration::from_secs(10))
+        .ok()
+        .and_then(|m| {
+            m.topics()
+                .iter()
+                .find(|t| t.name() == topic)
+                .map(|t| t.partitions().len() as i32)
+        })
+        .filter(|n| *n > 0)
+        .unwrap_or(2)
+}
+
+/// Reads `topics` (every partition) from the beginning, `read_committed`,
 /// until `want` records per topic have arrived and 2 s more have passed, or
 /// until `timeout`.
 pub fn read_topics(
@@ -141,7 +194,7 @@ pub fn read_topics(
         .unwrap();
     let mut tpl = TopicPartitionList::new();
     for t in topics {
-        for p in 0..2 {
+        for p in 0..partition_count(&consumer, t) {
             tpl.add_partition_offset(t, p, Offset::Beginning).unwrap();
         }
     }
@@ -224,12 +277,21 @@ pub fn value_json(o: &Out) -> serde_json::Value {
 
 /// Creates the topics with a per-test prefix, so tests share one broker.
 pub async fn create_topics(brokers: &str, prefix: &str, input_partitions: i32) {
+    create_topics_with(brokers, prefix, input_partitions, 2).await
+}
+
+/// The same with `state_partitions` for the dedup changelog, which is
+/// compacted as warta would create it.
+pub async fn create_topics_with(
+    brokers: &str,
+    prefix: &str,
+    input_partitions: i32,
+    state_partitions: i32,
+) {
     let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
         .set("bootstrap.servers", brokers)
         .create()
         .expect("admin client");
-    // The dedup changelog too: warta would create it, compacted, but a test
-    // broker may not take every topic config.
     let names: Vec<String> = std::iter::once("raw-pages")
         .chain(OUTPUTS)
         .chain([STATE_TOPIC])
@@ -238,12 +300,11 @@ pub async fn create_topics(brokers: &str, prefix: &str, input_partitions: i32) {
     let topics: Vec<NewTopic<'_>> = names
         .iter()
         .enumerate()
-        .map(|(i, n)| {
-            NewTopic::new(
-                n,
-                if i == 0 { input_partitions } else { 2 },
-                TopicReplication::Fixed(1),
-            )
+        .map(|(i, n)| match i {
+            0 => NewTopic::new(n, input_partitions, TopicReplication::Fixed(1)),
+            5 => NewTopic::new(n, state_partitions, TopicReplication::Fixed(1))
+                .set("cleanup.policy", "compact"),
+            _ => NewTopic::new(n, 2, TopicReplication::Fixed(1)),
         })
         .collect();
     let results = admin
@@ -258,6 +319,68 @@ pub async fn create_topics(brokers: &str, prefix: &str, input_partitions: i32) {
             panic!("cannot create {topic}: {code:?}");
         }
     }
+    tokio::task::block_in_place(|| wait_for_topics(brokers, &names));
+}
+
+/// Waits (at most 30 s) until the broker's metadata shows every partition of
+/// `names` with a leader: a topic just created may not be served yet, and a
+/// service started on it at once would fail its first request.
+pub fn wait_for_topics(brokers: &str, names: &[String]) {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("metadata client");
+    let started = std::time::Instant::now();
+    loop {
+        let ready = c
+            .fetch_metadata(None, Duration::from_secs(5))
+            .map(|m| {
+                names.iter().all(|n| {
+                    m.topics().iter().any(|t| {
+                        t.name() == n
+                            && t.error().is_none()
+                            && !t.partitions().is_empty()
+                            && t.partitions()
+                                .iter()
+                                .all(|p| p.leader() >= 0 && p.error().is_none())
+                    })
+                })
+            })
+            .unwrap_or(false);
+        if ready {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "topics {names:?} not served 30 s after their creation"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Creates more topics of `partitions` each on the test broker.
+pub async fn create_more_topics(brokers: &str, names: &[String], partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("admin client");
+    let topics: Vec<NewTopic<'_>> = names
+        .iter()
+        .map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(1)))
+        .collect();
+    for r in admin
+        .create_topics(
+            &topics,
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
+        .await
+        .expect("create topics")
+    {
+        if let Err((topic, code)) = r {
+            panic!("cannot create {topic}: {code:?}");
+        }
+    }
+    tokio::task::block_in_place(|| wait_for_topics(brokers, names));
 }
 
 pub fn topic_env(prefix: &str) -> Vec<(String, String)> {

@@ -62,6 +62,9 @@ pub fn html(
         if dom.tag(i) != Tag::A {
             continue;
         }
+        if !crate::parse::budget::spend(1) {
+            break;
+        }
         let Some(href) = dom.attr(i, AttrName::Href) else {
             continue;
         };
@@ -158,6 +161,9 @@ fn item_date(
     buf: &mut String,
 ) -> Option<FoundDate> {
     let end = dom.end(item).min(item + 400);
+    if !crate::parse::budget::spend((end - item) as u64) {
+        return None;
+    }
     for (j, &linked) in in_link.iter().enumerate().take(end).skip(item) {
         match dom.tag(j) {
             Tag::Time => {
