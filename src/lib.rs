@@ -22,6 +22,7 @@
 //! - [`kafka`]: the consumer-group service (exactly-once or at-least-once).
 //! - [`metrics`]: every metric name, described once; [`http`]: `/metrics`, `/healthz`, `/readyz`.
 //! - [`process`]: `warta process`, the pipeline over a JSONL file or stdin.
+//! - [`schema`]: JSON Schemas of the input, each output topic and the Kafka headers.
 //! - [`loadgen`]: `warta bench kafka`, an operator's load generator against a broker.
 //!
 //! Evaluation, corpus loaders and the benchmarks live in the `warta-lab` crate
@@ -38,4 +39,5 @@ pub mod metrics;
 pub mod parse;
 pub mod pipeline;
 pub mod process;
+pub mod schema;
 pub mod text;

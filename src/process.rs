@@ -180,9 +180,11 @@ pub fn run(
         reader.read_to_string(&mut content).map_err(read_err)?;
         let raw = RawPage {
             url: url.clone(),
-            content,
+            content: Some(content),
+            content_base64: None,
+            charset: None,
             fetched_at: options.text_fetched_at.clone(),
-            content_type: Some(crate::event::ContentType::Text),
+            content_type: Some("text/plain".into()),
             site: None,
             language: None,
             timezone: None,
