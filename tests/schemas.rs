@@ -7,6 +7,8 @@
 //! descriptions) only need the files regenerated: `UPDATE_SCHEMAS=1 cargo test
 //! --test schemas`.
 
+mod schemas_support;
+
 use std::collections::{BTreeMap, BTreeSet};
 use std::path::PathBuf;
 
@@ -536,4 +538,88 @@ fn a_removed_field_of_the_real_article_schema_breaks() {
     let mut new = old.clone();
     new["properties"]["summary"] = json!({"type": "string", "description": "a summary"});
     assert!(breaking_changes(&old, &new).is_empty());
+}
+
+#[test]
+fn warta_schema_prints_the_checked_in_files() {
+    let warta = env!("CARGO_BIN_EXE_warta");
+    for name in warta::schema::NAMES {
+        let out = std::process::Command::new(warta)
+            .args(["schema", name])
+            .output()
+            .expect("run warta schema");
+        assert!(out.status.success(), "warta schema {name}: {out:?}");
+        let file = dir().join(warta::schema::file_name(name));
+        assert_eq!(
+            String::from_utf8(out.stdout).unwrap(),
+            std::fs::read_to_string(&file).unwrap(),
+            "warta schema {name} differs from {}",
+            file.display()
+        );
+    }
+    let all = std::process::Command::new(warta)
+        .arg("schema")
+        .output()
+        .unwrap();
+    let all: Value = serde_json::from_slice(&all.stdout).expect("warta schema prints JSON");
+    assert_eq!(all.as_object().unwrap().len(), warta::schema::NAMES.len());
+    let bad = std::process::Command::new(warta)
+        .args(["schema", "clean-article"])
+        .output()
+        .unwrap();
+    assert_eq!(bad.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&bad.stderr).contains("one of: raw-pages"));
+}
+
+#[test]
+fn the_examples_in_docs_events_md_are_valid() {
+    // Each JSON example sits under the heading of the record it shows.
+    let doc = std::fs::read_to_string(dir().join("../docs/events.md")).unwrap();
+    let validators = schemas_support::Validators::new();
+    let mut heading = String::new();
+    let mut block: Option<String> = None;
+    let mut checked = BTreeMap::<&str, usize>::new();
+    for line in doc.lines() {
+        match (&mut block, line) {
+            (None, l) if l.starts_with("## ") => heading = l.to_string(),
+            (None, "```json") => block = Some(String::new()),
+            (Some(b), "```") => {
+                let value: Value = serde_json::from_str(b)
+                    .unwrap_or_else(|e| panic!("docs/events.md example under {heading}: {e}"));
+                let name = match heading.as_str() {
+                    h if h.contains("`RawPage`") => "raw-pages",
+                    h if h.contains("`Article`") && value["verdict"] == "duplicate" => {
+                        "page-duplicates"
+                    }
+                    h if h.contains("`Article`") => "clean-articles",
+                    h if h.contains("`Headline`") => "clean-headlines",
+                    h if h.contains("`Rejected`") => "raw-pages-dlq",
+                    h => panic!("a JSON example under {h}: which schema?"),
+                };
+                validators.assert_valid(
+                    name,
+                    &value,
+                    &format!("docs/events.md example under {heading}"),
+                );
+                *checked.entry(name).or_default() += 1;
+                block = None;
+            }
+            (Some(b), l) => {
+                b.push_str(l);
+                b.push('\n');
+            }
+            _ => {}
+        }
+    }
+    assert_eq!(
+        checked.keys().copied().collect::<Vec<_>>(),
+        [
+            "clean-articles",
+            "clean-headlines",
+            "page-duplicates",
+            "raw-pages",
+            "raw-pages-dlq"
+        ],
+        "{checked:?}"
+    );
 }

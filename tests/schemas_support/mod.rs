@@ -32,11 +32,12 @@ impl Validators {
             .map(|e| format!("{}: {e}", e.instance_path()))
             .collect();
         if out.is_empty() {
-            out.extend(
-                self.strict[name]
-                    .iter_errors(value)
-                    .map(|e| format!("{} (a field the schema does not list): {e}", e.instance_path())),
-            );
+            out.extend(self.strict[name].iter_errors(value).map(|e| {
+                format!(
+                    "{} (a field the schema does not list): {e}",
+                    e.instance_path()
+                )
+            }));
         }
         out
     }
@@ -67,10 +68,13 @@ pub fn closed(mut schema: Value) -> Value {
         match v {
             Value::Object(m) => {
                 let is_object_type = m.get("type").is_some_and(|t| {
-                    t == "object" || t.as_array().is_some_and(|a| a.iter().any(|x| x == "object"))
+                    t == "object"
+                        || t.as_array()
+                            .is_some_and(|a| a.iter().any(|x| x == "object"))
                 });
                 if is_object_type && m.contains_key("properties") {
-                    m.entry("additionalProperties").or_insert(Value::Bool(false));
+                    m.entry("additionalProperties")
+                        .or_insert(Value::Bool(false));
                 }
                 m.values_mut().for_each(walk);
             }
