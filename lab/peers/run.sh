@@ -3,7 +3,10 @@
 # installs trafilatura from PyPI into a venv this script creates, runs it and
 # warta on the same 181 pages in one run, scores both with the benchmark's own
 # metric (lab/peers/compare.py, a transcription of AEB's evaluate.py), and
-# prints quality, pages/s on one core, and their ratio.
+# prints quality, pages/s on one core, and their ratio. Then trafilatura's
+# bodies on every corpus with body gold (lab/peers/bodies.py), scored by
+# `warta-lab eval html --corpus body` beside warta's, tuning and validation
+# halves.
 #
 #   bash lab/peers/run.sh            # trafilatura 2.0.0 (the AEB table's version)
 #   TRAFILATURA_VERSION=2.3.1 bash lab/peers/run.sh
@@ -31,3 +34,8 @@ taskset -c 0 "${CARGO_TARGET_DIR:-target}/release/warta-lab" eval html --corpus 
 
 echo "== trafilatura $version on the same pages (one thread)"
 taskset -c 0 "$venv/bin/python" "$here/compare.py" "$corpus" "$out/warta.json" "$out/warta.txt"
+
+echo "== body extraction on AEB, Fundus and the Readability pages, both halves, trafilatura $version beside"
+"$venv/bin/python" "$here/bodies.py" "$(dirname "$corpus")" "$out/trafilatura-bodies.json"
+"${CARGO_TARGET_DIR:-target}/release/warta-lab" eval html --corpus body \
+  --corpora "$(dirname "$corpus")" --peer-bodies "$out/trafilatura-bodies.json"

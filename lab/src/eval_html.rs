@@ -38,7 +38,7 @@ pub enum EvalHtmlError {
     Corpus(String),
 }
 
-fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EvalHtmlError + '_ {
+pub(crate) fn io(path: &Path) -> impl FnOnce(std::io::Error) -> EvalHtmlError + '_ {
     move |source| EvalHtmlError::Io {
         path: path.to_path_buf(),
         source,
@@ -59,7 +59,7 @@ pub fn read_maybe_gz(path: &Path) -> Result<Vec<u8>, EvalHtmlError> {
     }
 }
 
-fn read_json(path: &Path) -> Result<Value, EvalHtmlError> {
+pub(crate) fn read_json(path: &Path) -> Result<Value, EvalHtmlError> {
     let bytes = read_maybe_gz(path)?;
     serde_json::from_slice(&bytes).map_err(|source| EvalHtmlError::Json {
         path: path.to_path_buf(),
@@ -466,6 +466,18 @@ fn same_title(a: &str, b: &str) -> bool {
     norm(a) == norm(b)
 }
 
+/// A Fundus crawl time as RFC 3339: naive UTC, except a few that carry their
+/// offset.
+pub fn fundus_fetched_at(crawl: &str) -> String {
+    DateTime::parse_from_str(crawl, "%Y-%m-%d %H:%M:%S%.f%:z")
+        .map(|t| t.to_rfc3339())
+        .or_else(|_| {
+            chrono::NaiveDateTime::parse_from_str(crawl, "%Y-%m-%d %H:%M:%S%.f")
+                .map(|t| t.and_utc().to_rfc3339())
+        })
+        .unwrap_or_default()
+}
+
 /// Title and time-zone-aware date matches on Fundus's per-publisher fixtures
 /// (dates compared as instants, to the minute).
 pub fn fundus(dir: &Path) -> Result<FundusReport, EvalHtmlError> {
@@ -488,14 +500,7 @@ pub fn fundus(dir: &Path) -> Result<FundusReport, EvalHtmlError> {
         let (group, file, url, crawl, title, date) =
             (cols[0], cols[3], cols[4], cols[5], cols[6], cols[7]);
         let html = read_maybe_gz(&dir.join("test_data").join(group).join(file))?;
-        // Crawl times are naive UTC, except a few that carry their offset.
-        let fetched = DateTime::parse_from_str(crawl, "%Y-%m-%d %H:%M:%S%.f%:z")
-            .map(|t| t.to_rfc3339())
-            .or_else(|_| {
-                chrono::NaiveDateTime::parse_from_str(crawl, "%Y-%m-%d %H:%M:%S%.f")
-                    .map(|t| t.and_utc().to_rfc3339())
-            })
-            .unwrap_or_default();
+        let fetched = fundus_fetched_at(crawl);
         r.pages += 1;
         // A page the parser cannot take counts as a miss, never as a skip.
         let Some(page) = html_page(url, &html, &fetched) else {

@@ -8,6 +8,9 @@
 //!   evaluation and warta's own Kafka and Redis tests.
 //! - [`eval`]: `eval dedup`, precision/recall of dedup on a labelled set.
 //! - [`eval_html`]: `eval html`, the HTML parser on AEB, htmldate and Fundus.
+//! - [`eval_body`]: `eval html --corpus body`, body extraction on AEB, Fundus
+//!   and the Readability pages, tuning and validation halves, and the ablation
+//!   of content rules.
 //! - [`bench`]: `bench ...`, throughput figures that criterion does not give.
 //! - `benches/`: the criterion benches (parse, HTML, dedup, metrics).
 //! - `peers/`: the same AEB pages through trafilatura, side by side.
@@ -19,6 +22,7 @@
 pub mod bench;
 pub mod corpus;
 pub mod eval;
+pub mod eval_body;
 pub mod eval_html;
 
 /// The repository root (the product crate's directory), for tests and benches

@@ -66,7 +66,12 @@ enum EvalCommand {
         seed: u64,
     },
     /// The HTML parser on public benchmarks: `aeb` (body P/R/F1, worst pages),
-    /// `htmldate` (date accuracy), `fundus` (title and date matches), or `all`.
+    /// `htmldate` (date accuracy), `fundus` (title and date matches), `body`
+    /// (body P/R/F1 on AEB, Fundus and the Readability pages, tuning and
+    /// validation halves), or `all`.
+    ///
+    /// WARTA_LAB_DISABLE_RULES=Rule,Rule switches content rules off for the
+    /// run (names as in the ablation table).
     Html {
         #[arg(long, default_value = "all")]
         corpus: String,
@@ -79,6 +84,13 @@ enum EvalCommand {
         /// Write the AEB bodies warta extracted to FILE, in AEB's output format.
         #[arg(long, value_name = "FILE")]
         predictions: Option<PathBuf>,
+        /// `body`: a peer's bodies to score beside warta's, as written by
+        /// lab/peers/bodies.py.
+        #[arg(long, value_name = "FILE")]
+        peer_bodies: Option<PathBuf>,
+        /// `body`: also rerun with each content rule switched off.
+        #[arg(long)]
+        ablation: bool,
     },
 }
 
@@ -174,12 +186,25 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
             corpora,
             verbose,
             predictions,
+            peer_bodies,
+            ablation,
         }) => {
             let all = corpus == "all";
             anyhow::ensure!(
-                all || ["aeb", "htmldate", "fundus"].contains(&corpus.as_str()),
-                "unknown corpus {corpus:?}: aeb, htmldate, fundus or all"
+                all || ["aeb", "htmldate", "fundus", "body"].contains(&corpus.as_str()),
+                "unknown corpus {corpus:?}: aeb, htmldate, fundus, body or all"
             );
+            if let Ok(names) = std::env::var("WARTA_LAB_DISABLE_RULES") {
+                let mut rules = Vec::new();
+                for name in names.split(',').filter(|n| !n.is_empty()) {
+                    let rule = warta::parse::html::content::Rule::ALL
+                        .into_iter()
+                        .find(|r| format!("{r:?}") == name)
+                        .with_context(|| format!("WARTA_LAB_DISABLE_RULES: no rule {name:?}"))?;
+                    rules.push(rule);
+                }
+                warta::parse::html::content::set_disabled_rules(&rules);
+            }
             if all || corpus == "aeb" {
                 let peers = ["trafilatura", "readability", "rs_trafilatura"];
                 let r = warta_lab::eval_html::aeb(&corpora.join("scrapinghub-aeb"), &peers)?;
@@ -193,6 +218,28 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     for p in &r.per_page {
                         out(format_args!("  page {:.3} {} {}\n", p.f1, p.id, p.url))?;
                     }
+                }
+            }
+            if all || corpus == "body" {
+                use warta_lab::eval_body;
+                let pages = eval_body::load(&corpora)?;
+                let peer = peer_bodies
+                    .as_ref()
+                    .map(|p| -> anyhow::Result<serde_json::Value> {
+                        let bytes =
+                            std::fs::read(p).with_context(|| format!("reading {}", p.display()))?;
+                        Ok(serde_json::from_slice(&bytes)?)
+                    })
+                    .transpose()?;
+                let r = eval_body::evaluate(&pages, peer.as_ref().map(|v| ("trafilatura", v)));
+                if verbose {
+                    out(format_args!("{r:#}"))?;
+                } else {
+                    out(format_args!("{r}"))?;
+                }
+                if ablation {
+                    let rows = eval_body::ablation(&pages, &r);
+                    out(format_args!("\n{}", eval_body::ablation_table(&rows)))?;
                 }
             }
             if all || corpus == "htmldate" {

@@ -18,16 +18,74 @@
 //! Every pass is a loop over the node arena (no recursion), so the cost is
 //! linear in the page and independent of its depth.
 
+use std::cell::Cell;
 use std::sync::LazyLock;
 
 use aho_corasick::AhoCorasick;
 
 use super::dom::{push_collapsed, AttrName, Dom, Tag};
+use crate::event::Removed;
+use crate::parse::date::{DateContext, DateParser};
+use crate::parse::lang::Lexicon;
+use crate::parse::textpage::{drop_repeats_grouped, RepeatKey};
 
 /// Link density a container may have before its score is discounted.
 const LINK_DENSITY_ALLOWANCE: f32 = 0.2;
 /// Containers with less text than this have their score scaled down.
 const MIN_CANDIDATE_CHARS: u32 = 250;
+
+/// The content rules, each of which the evaluation tooling can switch off to
+/// measure what it contributes (the ablation table in docs/html.md). The
+/// product never switches one off: there is no setting for it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[repr(u8)]
+pub enum Rule {
+    /// A box whose class or id names a boilerplate role is junk.
+    RoleNames,
+    /// `<article>` scores as the article (HTML's own convention).
+    ArticleElement,
+    /// Climb while the parent scores about as well.
+    Climb,
+    /// Widen to the parent while what it adds is prose.
+    WidenProse,
+    /// Siblings that score well or are plain paragraphs join the article.
+    Siblings,
+    /// Link-heavy boxes inside the article are dropped.
+    LinkBoxes,
+    /// A sentence with a linked phrase is prose, not a link.
+    LinkedPhrase,
+    /// "paywall" marks the article's locked text, not boilerplate: Google's
+    /// paywalled-content markup (schema.org `isAccessibleForFree: false` with
+    /// a `cssSelector`) names the body by that class.
+    PaywallIsContent,
+}
+
+impl Rule {
+    pub const ALL: [Rule; 8] = [
+        Rule::RoleNames,
+        Rule::ArticleElement,
+        Rule::Climb,
+        Rule::WidenProse,
+        Rule::Siblings,
+        Rule::LinkBoxes,
+        Rule::LinkedPhrase,
+        Rule::PaywallIsContent,
+    ];
+}
+
+thread_local! {
+    static DISABLED: Cell<u32> = const { Cell::new(0) };
+}
+
+/// Switches rules off on this thread (ablation runs only).
+pub fn set_disabled_rules(rules: &[Rule]) {
+    DISABLED.set(rules.iter().fold(0, |m, r| m | 1 << *r as u32));
+}
+
+/// Whether a rule runs on this thread.
+pub fn on(rule: Rule) -> bool {
+    DISABLED.get() & (1 << rule as u32) == 0
+}
 
 /// A run of text under one block-level element.
 #[derive(Debug, Clone)]
@@ -66,7 +124,7 @@ pub struct Analysis {
 
 /// Roles named in class or id that mark boilerplate even inside an article
 /// container ("article-comments", "post-share").
-const STRONG_NEGATIVE: [&str; 30] = [
+const STRONG_NEGATIVE: [&str; 29] = [
     "comment",
     "share",
     "sharing",
@@ -87,7 +145,6 @@ const STRONG_NEGATIVE: [&str; 30] = [
     "advert",
     "promo",
     "sponsor",
-    "paywall",
     "signup",
     "more-stories",
     "read-more",
@@ -179,19 +236,10 @@ fn class_weight(h: &str) -> i32 {
     w.clamp(-1, 1)
 }
 
-/// The only boilerplate role the class or id names is "social".
-fn names_only_social(h: &str) -> bool {
-    h.contains("social")
-        && STRONG_NEGATIVE
-            .iter()
-            .all(|n| *n == "social" || !h.contains(n))
-        && !tokens(h).any(|t| WEAK_NEGATIVE.contains(&t))
-        && !h.contains("sidebar")
-        && !h.contains("footer")
-}
-
 fn strong_negative(h: &str) -> bool {
-    !h.is_empty() && STRONG_NEGATIVE_MATCHER.is_match(h)
+    !h.is_empty()
+        && (STRONG_NEGATIVE_MATCHER.is_match(h)
+            || (!on(Rule::PaywallIsContent) && h.contains("paywall")))
 }
 
 fn is_block_tag(t: Tag) -> bool {
@@ -334,27 +382,12 @@ pub fn analyse(dom: &Dom) -> Analysis {
         }
     }
     let total = raw.first().copied().unwrap_or(0).max(1);
-    // Subtrees holding a <blockquote>, bottom-up.
-    let mut quotes = vec![false; n];
-    for i in (1..n).rev() {
-        if dom.tag(i) == Tag::Blockquote {
-            quotes[i] = true;
-        }
-        let p = dom.parent(i);
-        if p != i && quotes[i] {
-            quotes[p] = true;
-        }
-    }
     // Junk, top-down.
     let mut junk = vec![false; n];
     let mut h = String::new();
-    // A heading that names a boilerplate role ("relatedpoststitle",
-    // "comments-title") opens that section: the rest of its container is the
-    // section, even when the teasers after it carry article-like classes.
-    let mut section_until = 0;
     for i in 1..n {
         let p = dom.parent(i);
-        if junk[p] || i < section_until {
+        if junk[p] {
             junk[i] = true;
             continue;
         }
@@ -378,18 +411,12 @@ pub fn analyse(dom: &Dom) -> Analysis {
         }
         hints(dom, i, &mut h);
         let w = class_weight(&h);
-        // A box named only "social" that quotes a text is a post the article
-        // embeds (a tweet's <blockquote>); share and follow bars hold links
-        // and buttons, never a quotation.
-        if quotes[i] && names_only_social(&h) {
+        if !on(Rule::RoleNames) {
             continue;
         }
         let strong = strong_negative(&h);
         if (strong && !h.contains("article-body") && !h.contains("entry-content")) || w < 0 {
             junk[i] = raw[i] <= total / 3;
-            if junk[i] && strong && t.is_heading() && t != Tag::H1 && raw[i] <= 80 {
-                section_until = dom.end(p);
-            }
         }
     }
     let mut chars = vec![0u32; n];
@@ -530,7 +557,7 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
             _ => 0.0,
         };
         s += 25.0 * class_weight(&h) as f32;
-        if dom.tag(i) == Tag::Article {
+        if dom.tag(i) == Tag::Article && on(Rule::ArticleElement) {
             s += 10.0;
         }
         score[i] += s;
@@ -644,34 +671,12 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
             container: None,
         };
     };
-    // Several strong candidates under one ancestor: the ancestor is the article.
-    let top_score = final_score(top);
-    let alternatives: Vec<usize> = (0..n)
-        .filter(|&i| i != top && scored[i] && !a.junk[i] && final_score(i) >= 0.75 * top_score)
-        .filter(|&i| !dom.contains(i, top) && !dom.contains(top, i))
-        .take(8)
-        .collect();
-    if alternatives.len() >= 3 {
-        let mut p = dom.parent(top);
-        while p != 0 {
-            if alternatives
-                .iter()
-                .filter(|&&alt| dom.contains(p, alt))
-                .count()
-                >= 3
-            {
-                top = p;
-                break;
-            }
-            p = dom.parent(p);
-        }
-    }
     // Climb while the parent scores about as well (the text is split among
     // siblings) and while the parent has no other content.
     let mut last = final_score(top);
     let mut p = dom.parent(top);
     let threshold = last / 3.0;
-    while p != 0 && !matches!(dom.tag(p), Tag::Body | Tag::Html) {
+    while on(Rule::Climb) && p != 0 && !matches!(dom.tag(p), Tag::Body | Tag::Html) {
         if !scored[p] {
             p = dom.parent(p);
             continue;
@@ -689,7 +694,7 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
     }
     // Widen to the parent while what the parent adds is prose, not links: an
     // article split into cards or sections scores one card highest.
-    loop {
+    while on(Rule::WidenProse) {
         let p = dom.parent(top);
         if p == 0 || matches!(dom.tag(p), Tag::Body | Tag::Html) {
             break;
@@ -729,19 +734,17 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
         if !top_class.is_empty() && h == top_class {
             s += top_score * 0.2;
         }
-        let include = s >= sib_threshold || {
-            if dom.tag(c) == Tag::P {
-                let ld = if a.chars[c] == 0 {
-                    1.0
-                } else {
-                    a.link_chars[c] as f32 / a.chars[c] as f32
-                };
-                (a.chars[c] > 80 && ld < 0.25)
-                    || (a.chars[c] > 0 && ld == 0.0 && ends_sentence(dom, c))
-            } else {
-                false
-            }
-        };
+        let include = on(Rule::Siblings)
+            && (s >= sib_threshold
+                || dom.tag(c) == Tag::P && {
+                    let ld = if a.chars[c] == 0 {
+                        1.0
+                    } else {
+                        a.link_chars[c] as f32 / a.chars[c] as f32
+                    };
+                    (a.chars[c] > 80 && ld < 0.25)
+                        || (a.chars[c] > 0 && ld == 0.0 && ends_sentence(dom, c))
+                });
         if include {
             ranges.push((c, dom.end(c)));
         }
@@ -768,7 +771,7 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
             } else {
                 a.link_chars[i] as f32 / c as f32
             };
-            if c > 0 && ((ld > 0.5 && c < 2000) || (ld > 0.33 && c < 300)) {
+            if on(Rule::LinkBoxes) && c > 0 && ((ld > 0.5 && c < 2000) || (ld > 0.33 && c < 300)) {
                 dropped.push((i, dom.end(i)));
             }
         }
@@ -784,7 +787,7 @@ pub fn extract(dom: &Dom, a: &Analysis, skip: &[bool]) -> Extracted {
         if b.tag == Tag::H1 {
             continue;
         }
-        if b.link_density() > 0.5 && !links_a_phrase(b) {
+        if b.link_density() > 0.5 && !(on(Rule::LinkedPhrase) && links_a_phrase(b)) {
             continue;
         }
         out.push(bi);
@@ -811,6 +814,49 @@ fn ends_sentence(dom: &Dom, i: usize) -> bool {
     let mut s = String::new();
     dom.text_content(i, &mut s);
     s.trim_end().ends_with(['.', '!', '?', '"', '”'])
+}
+
+/// Paragraphs shorter than this (in words) may repeat on an HTML page.
+const REPEAT_MIN_WORDS: usize = 10;
+
+/// The article's paragraphs from the extracted blocks, with their normalized
+/// forms: boilerplate lines, short date lines and the heading that repeats
+/// the title dropped, then repeated paragraphs.
+#[allow(clippy::too_many_arguments)]
+pub fn paragraphs(
+    lex: &Lexicon,
+    dates: &mut DateParser<'_>,
+    ctx: &DateContext,
+    dom: &Dom,
+    analysis: &Analysis,
+    extracted: &Extracted,
+    title_norm: Option<&str>,
+    removed: &mut Removed,
+) -> (Vec<String>, Vec<String>) {
+    let mut paragraphs = Vec::new();
+    // A `<p>`'s parent (paragraphs side by side in one parent may repeat a
+    // line on purpose); a heading is a deck that yields to its body copy.
+    let mut keys = Vec::new();
+    for &bi in &extracted.blocks {
+        let b = &analysis.blocks[bi];
+        let text = b.text.trim();
+        if lex.is_boilerplate(text) {
+            removed.boilerplate_lines += 1;
+            continue;
+        }
+        if b.chars < 60 && dates.parse_line(text, ctx).is_some() {
+            continue;
+        }
+        if b.tag.is_heading() && title_norm == Some(&crate::text::normalize(text)) {
+            continue;
+        }
+        paragraphs.push(text.to_string());
+        keys.push(RepeatKey {
+            group: (b.tag == Tag::P).then(|| dom.parent(b.elem as usize) as u32),
+            yields: b.tag.is_heading(),
+        });
+    }
+    drop_repeats_grouped(paragraphs, &keys, removed, REPEAT_MIN_WORDS)
 }
 
 /// The first photo caption in or near the article: `<figcaption>`, or an
@@ -846,4 +892,41 @@ pub fn caption(dom: &Dom, container: Option<usize>) -> Option<String> {
         }
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{set_disabled_rules, Rule};
+    use crate::parse::{Parser, SiteHints};
+
+    fn paragraphs_of(body: &str) -> Vec<String> {
+        let html = format!("<html lang=en><body>{body}</body></html>");
+        let page =
+            crate::event::html_page("https://a.com/x", html.as_bytes(), "2026-01-01T00:00:00Z")
+                .unwrap();
+        Parser::new().parse(&page, &SiteHints::default()).paragraphs
+    }
+
+    #[test]
+    fn paywalled_text_is_the_article() {
+        let para = |n: u32| {
+            format!("<p class='paywall'>Paragraph {n} of the feature goes on about the bistro, its cooks and the guests who come back every week for the soup.</p>")
+        };
+        let nav = (0..40)
+            .map(|n| format!("<a href='/s{n}'>Section number {n}</a> "))
+            .collect::<String>();
+        let body = format!(
+            "<div class='menu-links'>{nav}</div><div class='article'>{}{}{}{}</div>",
+            para(1),
+            para(2),
+            para(3),
+            para(4)
+        );
+        assert_eq!(paragraphs_of(&body).len(), 4);
+        // The ablation hook switches the rule off, and the locked text is junk.
+        set_disabled_rules(&[Rule::PaywallIsContent]);
+        let without = paragraphs_of(&body);
+        set_disabled_rules(&[]);
+        assert!(without.is_empty(), "{without:?}");
+    }
 }
