@@ -164,16 +164,18 @@ pub const ID_PATTERN: &str = "^[0-9a-f]{16}$";
 #[derive(Debug, Clone, Serialize, Deserialize, JsonSchema)]
 #[schemars(
     title = "raw-pages",
-    extend("anyOf" = [{"required": ["content"]}, {"required": ["content_base64"]}])
+    extend("oneOf" = [{"required": ["content"]}, {"required": ["content_base64"]}])
 )]
 pub struct RawPage {
     /// The page's absolute `http` or `https` URL, as crawled. Required (missing:
-    /// `missing_url`; not absolute http(s): `invalid_url`).
+    /// `missing_url`; not absolute http(s): `invalid_url`; longer than
+    /// `input.max_url_bytes`, 8 KiB by default: `url_too_long`).
     #[schemars(pattern(r"^[hH][tT][tT][pP][sS]?://"))]
     pub url: String,
     /// The page, decoded: plain text (one block per line) or HTML. Must hold
-    /// more than whitespace. Either `content` or `content_base64` is required;
-    /// `content` wins when both are present. A leading byte-order mark is dropped.
+    /// more than whitespace. Exactly one of `content` and `content_base64` is
+    /// required (both: `ambiguous_content`). A leading byte-order mark is
+    /// dropped. At most `input.max_content_bytes` (10 MiB by default).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     #[schemars(with = "String", pattern(r"\S"))]
     pub content: Option<String>,
@@ -190,7 +192,8 @@ pub struct RawPage {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub charset: Option<String>,
     /// When the crawler fetched the page: RFC 3339 with a `Z` or numeric
-    /// offset, any sub-second precision (stored to the second). When absent
+    /// offset, any sub-second precision (stored to the second); at most
+    /// `input.max_future_skew_secs` (1 h) ahead of warta's clock. When absent
     /// the processing time is used and the article says
     /// `"fetched_at_source": "processing_time"`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -1148,9 +1151,11 @@ pub struct Rejected {
     /// For an input too large to keep (`input_too_large`): its full length in
     /// bytes; `input` or `input_base64` then holds only its first bytes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "u64")]
     pub input_length: Option<u64>,
     /// With `input_length`: the xxh3-64 hash of the whole input, 16 hex digits.
     #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(with = "String", pattern(ID_PATTERN))]
     pub input_xxh3: Option<String>,
 }
 

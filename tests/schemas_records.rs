@@ -264,7 +264,38 @@ fn bad_inputs() -> Vec<(&'static str, Vec<u8>, bool)> {
         ("empty_content", br#"{"url":"https://a.id/x","content":" \n "}"#.to_vec(), true),
         (
             "content_too_large",
-            format!(r#"{{"url":"https://a.id/x","content":"{}"}}"#, "a".repeat(11 << 20)).into_bytes(),
+            format!(r#"{{"url":"https://a.id/x","content":"{}"}}"#, "a".repeat(21 << 19)).into_bytes(),
+            false,
+        ),
+        (
+            "input_too_large",
+            format!(r#"{{"url":"https://a.id/x","content":"{}"}}"#, "a".repeat(12 << 20)).into_bytes(),
+            false,
+        ),
+        (
+            "url_too_long",
+            format!(r#"{{"url":"https://a.id/{}","content":"x"}}"#, "a".repeat(9000)).into_bytes(),
+            false,
+        ),
+        (
+            "ambiguous_content",
+            br#"{"url":"https://a.id/x","content":"x","content_base64":"eA=="}"#.to_vec(),
+            true,
+        ),
+        (
+            "fetched_at_in_future",
+            br#"{"url":"https://a.id/x","content":"x","fetched_at":"2999-01-01T00:00:00Z"}"#.to_vec(),
+            false,
+        ),
+        (
+            // This run's budget is WARTA__PARSE__MAX_WORK_UNITS=5000.
+            "parse_budget_exceeded",
+            json!({"url": "https://a.id/panjang", "content": (1..=3000)
+                .map(|i| format!("Baris nomor {i} dari halaman yang sangat panjang."))
+                .collect::<Vec<_>>()
+                .join("\n")})
+            .to_string()
+            .into_bytes(),
             false,
         ),
         ("invalid_field", br#"{"url":"https://a.id/x","content":"x","fetched_at":"kemarin"}"#.to_vec(), true),
@@ -316,15 +347,20 @@ fn every_record_of_every_corpus_is_valid_against_its_topics_schema() {
         inputs.push((format!("bad input ({code})"), bytes));
     }
 
-    // Two `warta process` runs side by side, one per core: the IndoSum pages
-    // (their recrawls and copies need one dedup state) and everything else.
-    let run_of = |what: &str| usize::from(!what.starts_with("indosum"));
+    // `warta process` runs side by side: the IndoSum pages (their recrawls and
+    // copies need one dedup state), the other pages, and the bad inputs (with a
+    // small parse budget, so one of them exceeds it).
+    let run_of = |what: &str| match what {
+        w if w.starts_with("indosum") => 0,
+        w if w.starts_with("bad input") => 2,
+        _ => 1,
+    };
     let dir = std::env::temp_dir().join(format!("warta-schemas-records-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
-    let mut files = [Vec::new(), Vec::new()];
+    let mut files = [Vec::new(), Vec::new(), Vec::new()];
     // (run, 1-based line in that run's file) of each input.
     let mut place = Vec::with_capacity(inputs.len());
-    let mut lines = [0u64; 2];
+    let mut lines = [0u64; 3];
     for (what, bytes) in &inputs {
         let run = run_of(what);
         files[run].extend_from_slice(bytes);
@@ -344,6 +380,7 @@ fn every_record_of_every_corpus_is_valid_against_its_topics_schema() {
                 .arg("--out")
                 .arg(dir.join(format!("out-{run}")))
                 .env_remove("RUST_LOG")
+                .envs((run == 2).then_some(("WARTA__PARSE__MAX_WORK_UNITS", "5000")))
                 .spawn()
                 .expect("run warta process")
         })
@@ -357,7 +394,7 @@ fn every_record_of_every_corpus_is_valid_against_its_topics_schema() {
     let mut counts: BTreeMap<&str, usize> = BTreeMap::new();
     let mut rejected_lines: HashMap<(usize, u64), String> = HashMap::new();
     let mut failures = Vec::new();
-    for run in 0..2 {
+    for run in 0..3 {
         for topic in [
             "clean-articles",
             "clean-headlines",
