@@ -29,6 +29,7 @@
 //! - [`kafka`]: the consumer-group service (exactly-once or at-least-once).
 //! - [`app`]: `warta run` wired together: the metrics/health listener and the service.
 //! - [`metrics`]: every metric name, described once; [`http`]: `/metrics`, `/healthz`, `/readyz`.
+//! - [`schema`]: JSON Schemas of the input, each output topic and the Kafka headers.
 //! - [`loadgen`]: `warta bench kafka`, an operator's load generator against a broker.
 //!
 //! Evaluation, corpus loaders and the benchmarks live in the `warta-lab` crate
@@ -47,6 +48,7 @@ pub mod metrics;
 pub mod parse;
 pub mod pipeline;
 pub mod process;
+pub mod schema;
 pub mod summary;
 pub mod text;
 pub mod validate;

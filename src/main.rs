@@ -70,6 +70,14 @@ enum Command {
     Run,
     /// Validate the configuration and print the effective settings.
     CheckConfig,
+    /// Print the JSON Schema (draft 2020-12) of a topic's records, exactly as
+    /// checked in under schemas/: raw-pages, clean-articles, clean-headlines,
+    /// page-duplicates, raw-pages-dlq or kafka-headers. Without NAME, all of
+    /// them as one JSON object keyed by name.
+    Schema {
+        #[arg(value_name = "NAME")]
+        name: Option<String>,
+    },
     /// Load generation against a broker: `warta bench kafka` sends pages at a
     /// fixed rate through `warta run` in-process and prints throughput and
     /// latency. (Offline benchmarks and evaluations are `warta-lab`'s.)
@@ -136,6 +144,27 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             eprintln!(
                 "warta: {} batches_committed={} batches_aborted={}",
                 stats.summary, stats.batches_committed, stats.batches_aborted
+            );
+            Ok(())
+        }
+        Command::Schema { name: Some(name) } => {
+            let schema = warta::schema::schema(&name).with_context(|| {
+                format!(
+                    "no schema named {name:?}; one of: {}",
+                    warta::schema::NAMES.join(", ")
+                )
+            })?;
+            out!("{}", warta::schema::to_file_text(&schema));
+            Ok(())
+        }
+        Command::Schema { name: None } => {
+            let all: serde_json::Map<String, serde_json::Value> = warta::schema::all()
+                .into_iter()
+                .map(|(n, s)| (n.to_string(), s))
+                .collect();
+            out!(
+                "{}",
+                warta::schema::to_file_text(&serde_json::Value::Object(all))
             );
             Ok(())
         }

@@ -112,7 +112,7 @@ pub fn run(
             content_base64: None,
             charset: None,
             fetched_at: options.text_fetched_at.clone(),
-            content_type: Some(crate::event::ContentType::Text),
+            content_type: Some("text/plain".into()),
             site: None,
             language: None,
             timezone: None,
