@@ -93,12 +93,15 @@ const SHAPES: &[Shape] = &[
     },
     Shape {
         name: "html_paragraphs",
-        base: 16_000,
+        base: 10_000,
         html: true,
         content: |n| {
             let mut s = String::from("<html><body>");
             for i in 0..n {
-                s.push_str(&format!("<p><a href=\"/x{i}\">{}</a></p>", words(i, 5)));
+                s.push_str(&format!(
+                    "<p>{} <a href=\"/x{i}\">baca</a></p>",
+                    words(i, 10)
+                ));
             }
             s.push_str("</body></html>");
             s
@@ -167,8 +170,9 @@ const SHAPES: &[Shape] = &[
         html: true,
         content: |n| {
             format!(
-                "<html><body>{}<p>Isi berita.</p></body></html>",
-                "<div>".repeat(n)
+                "<html><body>{}<p>{}</p></body></html>",
+                "<div>".repeat(n),
+                "Isi berita yang cukup panjang untuk sebuah paragraf. ".repeat(8)
             )
         },
     },
