@@ -23,6 +23,7 @@ pub const DEFAULT_TOML: &str = include_str!("../config/default.toml");
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RawConfig {
     pub input: RawInput,
+    pub parse: RawParse,
     pub topics: RawTopics,
     pub dedup: RawDedup,
     pub kafka: RawKafka,
@@ -37,6 +38,16 @@ pub struct RawConfig {
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct RawInput {
     pub max_content_bytes: u64,
+    pub max_line_bytes: u64,
+    pub max_url_bytes: u64,
+    pub max_future_skew_secs: u64,
+}
+
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct RawParse {
+    pub max_headlines: u64,
+    pub max_paragraphs: u64,
+    pub max_work_units: u64,
 }
 
 #[derive(Debug, Clone, Serialize, Deserialize)]
@@ -53,14 +64,14 @@ pub struct RawTopics {
 pub struct RawDedup {
     pub enabled: bool,
     pub threshold: f64,
-    pub shingle_words: u32,
-    pub shingle_chars: u32,
+    pub shingle_words: u64,
+    pub shingle_chars: u64,
     pub ttl_secs: u64,
     pub max_articles: u64,
     pub max_headlines: u64,
     pub duplicates: String,
     pub changelog: bool,
-    pub changelog_partitions: u32,
+    pub changelog_partitions: u64,
     pub follow_changelog: bool,
     pub store: String,
     pub redis: RawRedis,
@@ -211,6 +222,9 @@ pub enum LogFormat {
 #[derive(Debug, Clone)]
 pub struct Settings {
     pub input: InputLimits,
+    /// Longest input line read (`warta process`).
+    pub max_line_bytes: usize,
+    pub parse: crate::parse::ParseLimits,
     pub topics: Topics,
     pub dedup: DedupSettings,
     pub kafka: KafkaSettings,
@@ -287,6 +301,19 @@ impl Settings {
         let merged = builder.add_source(env).build()?;
 
         let mut problems = Vec::new();
+        // Types first, every key of every section, so that one wrong type
+        // does not hide the others; the keys at fault then take their
+        // defaults, so the rules on the other keys are checked too.
+        let resets = check_types(&config::Source::collect(&merged)?, &mut problems);
+        let merged = if resets.is_empty() {
+            merged
+        } else {
+            let mut b = config::Config::builder().add_source(merged);
+            for (key, value) in resets {
+                b = b.set_override(key, value)?;
+            }
+            b.build()?
+        };
         let raw: RawConfig = match serde_ignored::deserialize(merged, |path| {
             problems.push(format!("unknown key `{path}`"));
         }) {
@@ -336,12 +363,178 @@ impl Settings {
     }
 }
 
+/// Sections whose keys are free-form (their values are checked in `validate`).
+const FREE_FORM: [&str; 3] = ["sites", "kafka.consumer", "kafka.producer"];
+
+/// Checks every value against the type of its default: the embedded
+/// `config/default.toml` lists every key, so it is the schema. Each problem
+/// names the key and the layer that set it. Returns the keys at fault with
+/// their default values.
+fn check_types(
+    merged: &config::Map<String, config::Value>,
+    problems: &mut Vec<String>,
+) -> Vec<(String, config::Value)> {
+    let Ok(schema) = toml::from_str::<toml::Table>(DEFAULT_TOML) else {
+        return Vec::new();
+    };
+    let mut resets = Vec::new();
+    walk_types("", &schema, merged, problems, &mut resets);
+    resets
+}
+
+fn walk_types(
+    prefix: &str,
+    schema: &toml::Table,
+    values: &config::Map<String, config::Value>,
+    problems: &mut Vec<String>,
+    resets: &mut Vec<(String, config::Value)>,
+) {
+    use config::ValueKind as K;
+    let mut keys: Vec<&String> = values.keys().collect();
+    keys.sort();
+    for k in keys {
+        let v = &values[k];
+        let key = if prefix.is_empty() {
+            k.clone()
+        } else {
+            format!("{prefix}.{k}")
+        };
+        // Unknown keys are reported by the deserializer.
+        let Some(expected) = schema.get(k) else {
+            continue;
+        };
+        let problem = match (expected, &v.kind) {
+            (toml::Value::Table(t), K::Table(inner)) => {
+                if !FREE_FORM.contains(&key.as_str()) {
+                    walk_types(&key, t, inner, problems, resets);
+                }
+                None
+            }
+            (toml::Value::Table(_), _) => Some("must be a section (a table of keys)"),
+            (toml::Value::Integer(_), kind) => match kind {
+                K::I64(n) if *n < 0 => Some("must not be negative"),
+                K::I128(n) if *n < 0 => Some("must not be negative"),
+                K::I64(_) | K::U64(_) => None,
+                K::I128(n) if u64::try_from(*n).is_ok() => None,
+                K::U128(n) if u64::try_from(*n).is_ok() => None,
+                K::I128(_) | K::U128(_) => Some("is too large (at most 18446744073709551615)"),
+                K::Float(f) if f.fract() == 0.0 && *f >= 0.0 => {
+                    Some("is too large (at most 18446744073709551615)")
+                }
+                K::Float(_) => Some("must be a whole number"),
+                K::String(s) if s.trim().parse::<u64>().is_ok() => None,
+                _ => Some("must be a whole number"),
+            },
+            (toml::Value::Float(_), kind) => match kind {
+                K::I64(_) | K::U64(_) | K::I128(_) | K::U128(_) | K::Float(_) => None,
+                K::String(s) if s.trim().parse::<f64>().is_ok() => None,
+                _ => Some("must be a number"),
+            },
+            (toml::Value::Boolean(_), kind) => match kind {
+                K::Boolean(_) => None,
+                K::String(s) if matches!(s.trim(), "true" | "false") => None,
+                _ => Some("must be true or false"),
+            },
+            (toml::Value::Array(_), kind) => match kind {
+                // From the environment a list is a comma-separated string.
+                K::Array(_) | K::String(_) => None,
+                _ => Some("must be a list"),
+            },
+            (_, K::Table(_) | K::Array(_) | K::Nil) => Some("must be a single value"),
+            _ => None,
+        };
+        if let Some(problem) = problem {
+            let from = match v.origin() {
+                Some("the environment") => format!(
+                    "the environment, WARTA__{}",
+                    key.to_ascii_uppercase().replace('.', "__")
+                ),
+                Some(o) => o.to_string(),
+                None => "the defaults".to_string(),
+            };
+            problems.push(format!(
+                "{key} {problem}, got {} (from {from})",
+                describe_value(&v.kind)
+            ));
+            resets.push((key, to_config_value(expected)));
+        }
+    }
+}
+
+fn describe_value(kind: &config::ValueKind) -> String {
+    use config::ValueKind as K;
+    match kind {
+        K::Nil => "nothing".into(),
+        K::Boolean(b) => format!("{b}"),
+        K::I64(n) => format!("{n}"),
+        K::I128(n) => format!("{n}"),
+        K::U64(n) => format!("{n}"),
+        K::U128(n) => format!("{n}"),
+        K::Float(f) => format!("{f}"),
+        K::String(s) => format!("{s:?}"),
+        K::Table(_) => "a table".into(),
+        K::Array(_) => "a list".into(),
+    }
+}
+
+fn to_config_value(v: &toml::Value) -> config::Value {
+    use config::ValueKind as K;
+    let kind = match v {
+        toml::Value::Integer(n) => K::I64(*n),
+        toml::Value::Float(f) => K::Float(*f),
+        toml::Value::Boolean(b) => K::Boolean(*b),
+        toml::Value::String(s) => K::String(s.clone()),
+        toml::Value::Array(a) => K::Array(a.iter().map(to_config_value).collect()),
+        toml::Value::Table(t) => K::Table(
+            t.iter()
+                .map(|(k, v)| (k.clone(), to_config_value(v)))
+                .collect(),
+        ),
+        toml::Value::Datetime(d) => K::String(d.to_string()),
+    };
+    config::Value::new(None, kind)
+}
+
 fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
     const MAX_CONTENT_LIMIT: u64 = 1 << 30;
     if raw.input.max_content_bytes == 0 || raw.input.max_content_bytes > MAX_CONTENT_LIMIT {
         problems.push(format!(
             "input.max_content_bytes ({}) must be between 1 and {MAX_CONTENT_LIMIT}",
             raw.input.max_content_bytes
+        ));
+    }
+    let i = &raw.input;
+    for (key, v, lo, hi) in [
+        (
+            "input.max_line_bytes",
+            i.max_line_bytes,
+            1024,
+            2 * MAX_CONTENT_LIMIT,
+        ),
+        ("input.max_url_bytes", i.max_url_bytes, 64, 1 << 20),
+        (
+            "input.max_future_skew_secs",
+            i.max_future_skew_secs,
+            0,
+            366 * 86_400,
+        ),
+        ("parse.max_headlines", raw.parse.max_headlines, 1, 1 << 20),
+        ("parse.max_paragraphs", raw.parse.max_paragraphs, 1, 1 << 20),
+        (
+            "parse.max_work_units",
+            raw.parse.max_work_units,
+            1000,
+            u64::MAX,
+        ),
+    ] {
+        if !(lo..=hi).contains(&v) {
+            problems.push(format!("{key} ({v}) must be between {lo} and {hi}"));
+        }
+    }
+    if i.max_line_bytes < i.max_content_bytes {
+        problems.push(format!(
+            "input.max_line_bytes ({}) must be at least input.max_content_bytes ({}): a line holds the content",
+            i.max_line_bytes, i.max_content_bytes
         ));
     }
     let t = &raw.topics;
@@ -639,6 +832,14 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
     Settings {
         input: InputLimits {
             max_content_bytes: raw.input.max_content_bytes as usize,
+            max_url_bytes: raw.input.max_url_bytes.clamp(64, 1 << 20) as usize,
+            max_future_skew_secs: raw.input.max_future_skew_secs.min(366 * 86_400) as u32,
+        },
+        max_line_bytes: raw.input.max_line_bytes.clamp(1024, 2 * MAX_CONTENT_LIMIT) as usize,
+        parse: crate::parse::ParseLimits {
+            max_headlines: raw.parse.max_headlines.clamp(1, 1 << 20) as usize,
+            max_paragraphs: raw.parse.max_paragraphs.clamp(1, 1 << 20) as usize,
+            max_work_units: raw.parse.max_work_units.max(1000),
         },
         topics: Topics {
             input: t.input.clone(),
@@ -828,6 +1029,47 @@ mod tests {
             "{all}"
         );
         assert!(all.contains("cannot be overridden"), "{all}");
+    }
+
+    #[test]
+    fn types_are_checked_per_key_with_their_source_and_all_at_once() {
+        let dir = std::env::temp_dir().join(format!("warta-config-types-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("w.toml");
+        std::fs::write(&path, "[dedup]\nmax_articles = 1.7\nthreshold = \"high\"\n").unwrap();
+        let p = problems(Settings::load(Sources {
+            file: Some(&path),
+            env: Some(
+                [
+                    ("WARTA__INPUT__MAX_CONTENT_BYTES", "99999999999999999999999"),
+                    ("WARTA__KAFKA__BATCH_MAX_RECORDS", "-5"),
+                    ("WARTA__LOG__FORMAT", "xml"),
+                    ("WARTA__WORKERS", "5"),
+                ]
+                .iter()
+                .map(|(k, v)| (k.to_string(), v.to_string()))
+                .collect(),
+            ),
+        }));
+        let all = p.join("\n");
+        for expected in [
+            "dedup.max_articles must be a whole number, got 1.7 (from ".to_string(),
+            "warta-config-types-".to_string(),
+            "dedup.threshold must be a number, got \"high\" (from ".to_string(),
+            "input.max_content_bytes is too large (at most 18446744073709551615), got 100000000000000000000000 (from the environment, WARTA__INPUT__MAX_CONTENT_BYTES)".to_string(),
+            "kafka.batch_max_records must not be negative, got -5 (from the environment, WARTA__KAFKA__BATCH_MAX_RECORDS)".to_string(),
+            "workers must be a section (a table of keys), got 5 (from the environment, WARTA__WORKERS)".to_string(),
+            // A rule on another key is still checked.
+            "log.format (\"xml\")".to_string(),
+        ] {
+            assert!(all.contains(&expected), "missing {expected:?} in:\n{all}");
+        }
+        assert!(
+            p.iter().filter(|l| l.ends_with("w.toml)")).count() == 2,
+            "{all}"
+        );
+        assert_eq!(p.len(), 6, "{all}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 
     #[test]

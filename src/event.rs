@@ -47,11 +47,25 @@ pub enum RejectCode {
     /// The broker refused the outputs warta made from this input (Kafka mode),
     /// for example because they exceed `message.max.bytes`.
     OutputRejected,
+    /// `fetched_at` lies more than `input.max_future_skew_secs` after the time
+    /// warta read the input: a wrong crawler clock, or an attempt to expire
+    /// the dedup state.
+    FetchedAtInFuture,
+    /// Both `content` and `content_base64` are present; warta will not guess
+    /// which one the crawler meant.
+    AmbiguousContent,
+    /// `url` is longer than `input.max_url_bytes`.
+    UrlTooLong,
+    /// The input line is longer than `input.max_line_bytes`; the dead letter
+    /// keeps its first bytes, its length and its hash.
+    InputTooLarge,
+    /// Parsing the page took more work than `parse.max_work_units` allows.
+    ParseBudgetExceeded,
 }
 
 impl RejectCode {
     /// Every code, for documentation and metric pre-registration.
-    pub const ALL: [RejectCode; 12] = [
+    pub const ALL: [RejectCode; 17] = [
         RejectCode::InvalidUtf8,
         RejectCode::InvalidJson,
         RejectCode::NotAnObject,
@@ -64,6 +78,11 @@ impl RejectCode {
         RejectCode::UnsupportedContentType,
         RejectCode::NoContent,
         RejectCode::OutputRejected,
+        RejectCode::FetchedAtInFuture,
+        RejectCode::AmbiguousContent,
+        RejectCode::UrlTooLong,
+        RejectCode::InputTooLarge,
+        RejectCode::ParseBudgetExceeded,
     ];
 
     /// The stable snake_case name.
@@ -81,6 +100,11 @@ impl RejectCode {
             RejectCode::UnsupportedContentType => "unsupported_content_type",
             RejectCode::NoContent => "no_content",
             RejectCode::OutputRejected => "output_rejected",
+            RejectCode::FetchedAtInFuture => "fetched_at_in_future",
+            RejectCode::AmbiguousContent => "ambiguous_content",
+            RejectCode::UrlTooLong => "url_too_long",
+            RejectCode::InputTooLarge => "input_too_large",
+            RejectCode::ParseBudgetExceeded => "parse_budget_exceeded",
         }
     }
 }
@@ -173,6 +197,103 @@ pub struct Page {
 #[derive(Debug, Clone, Copy)]
 pub struct InputLimits {
     pub max_content_bytes: usize,
+    /// Longest `url` accepted, in bytes.
+    pub max_url_bytes: usize,
+    /// How far `fetched_at` may lie ahead of the time the input is read.
+    pub max_future_skew_secs: u32,
+}
+
+impl Default for InputLimits {
+    /// The values of `config/default.toml`.
+    fn default() -> Self {
+        InputLimits {
+            max_content_bytes: 10 << 20,
+            max_url_bytes: 8 << 10,
+            max_future_skew_secs: 3600,
+        }
+    }
+}
+
+/// The fields of an input event warta reads. Any other field is skipped by
+/// the JSON reader without being converted (a number beyond f64's range in a
+/// crawler's own field must not reject the page).
+const KNOWN_FIELDS: [&str; 11] = [
+    "url",
+    "content",
+    "content_base64",
+    "charset",
+    "fetched_at",
+    "content_type",
+    "site",
+    "language",
+    "timezone",
+    "title",
+    "metadata",
+];
+
+/// A JSON document read with only [`KNOWN_FIELDS`] kept, or what else it was.
+enum Document {
+    Object(Map<String, Value>),
+    Other(&'static str),
+}
+
+impl<'de> Deserialize<'de> for Document {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::{IgnoredAny, MapAccess, SeqAccess, Visitor};
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Document;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a JSON value")
+            }
+            fn visit_map<A: MapAccess<'de>>(self, mut m: A) -> Result<Document, A::Error> {
+                let mut out = Map::new();
+                while let Some(k) = m.next_key::<String>()? {
+                    if KNOWN_FIELDS.contains(&k.as_str()) {
+                        out.insert(k, m.next_value::<Value>()?);
+                    } else {
+                        m.next_value::<IgnoredAny>()?;
+                    }
+                }
+                Ok(Document::Object(out))
+            }
+            fn visit_seq<A: SeqAccess<'de>>(self, mut s: A) -> Result<Document, A::Error> {
+                while s.next_element::<IgnoredAny>()?.is_some() {}
+                Ok(Document::Other("array"))
+            }
+            fn visit_bool<E>(self, _: bool) -> Result<Document, E> {
+                Ok(Document::Other("boolean"))
+            }
+            fn visit_i64<E>(self, _: i64) -> Result<Document, E> {
+                Ok(Document::Other("number"))
+            }
+            fn visit_u64<E>(self, _: u64) -> Result<Document, E> {
+                Ok(Document::Other("number"))
+            }
+            fn visit_f64<E>(self, _: f64) -> Result<Document, E> {
+                Ok(Document::Other("number"))
+            }
+            fn visit_str<E>(self, _: &str) -> Result<Document, E> {
+                Ok(Document::Other("string"))
+            }
+            fn visit_unit<E>(self) -> Result<Document, E> {
+                Ok(Document::Other("null"))
+            }
+        }
+        d.deserialize_any(V)
+    }
+}
+
+/// Removes control characters other than tab, line feed, carriage return and
+/// form feed: an escaped `\u0000` in the event is not text anyone wrote, and
+/// downstream consumers (C strings, terminals, databases) choke on them.
+pub fn strip_controls(s: String) -> String {
+    let bad = |c: char| c.is_control() && !matches!(c, '\t' | '\n' | '\r' | '\x0c');
+    // The common case, no control characters, costs one scan and no copy.
+    if !s.chars().any(bad) {
+        return s;
+    }
+    s.chars().filter(|&c| !bad(c)).collect()
 }
 
 /// An HTML document as the pipeline would validate it: decoded from its
@@ -191,6 +312,7 @@ pub fn html_page(url: &str, html: &[u8], fetched_at: &str) -> Option<Page> {
         &bytes,
         InputLimits {
             max_content_bytes: 64 << 20,
+            ..InputLimits::default()
         },
         Utc::now(),
     )
@@ -210,24 +332,40 @@ impl Page {
                 format!("input is not valid UTF-8: {e}"),
             )
         })?;
-        let value: Value = serde_json::from_str(text).map_err(|e| {
+        // A byte-order mark that an editor or a Windows tool put before the
+        // JSON is not part of it (RFC 8259 lets readers ignore it).
+        let text = text.strip_prefix('\u{feff}').unwrap_or(text);
+        let document: Document = serde_json::from_str(text).map_err(|e| {
             InvalidInput::new(RejectCode::InvalidJson, format!("input is not JSON: {e}"))
         })?;
-        let Value::Object(mut obj) = value else {
-            return Err(InvalidInput::new(
-                RejectCode::NotAnObject,
-                format!("input is a JSON {}, not an object", json_kind(&value)),
-            ));
+        let mut obj = match document {
+            Document::Object(obj) => obj,
+            Document::Other(kind) => {
+                return Err(InvalidInput::new(
+                    RejectCode::NotAnObject,
+                    format!("input is a JSON {kind}, not an object"),
+                ))
+            }
         };
         let url = take_string(&mut obj, "url")?
             .ok_or_else(|| InvalidInput::new(RejectCode::MissingUrl, "`url` is missing"))?;
+        if url.len() > limits.max_url_bytes {
+            return Err(InvalidInput::new(
+                RejectCode::UrlTooLong,
+                format!(
+                    "`url` is {} bytes, over the limit of {} (input.max_url_bytes)",
+                    url.len(),
+                    limits.max_url_bytes
+                ),
+            ));
+        }
         let parsed_url = url::Url::parse(&url).map_err(|e| {
             InvalidInput::new(
                 RejectCode::InvalidUrl,
                 format!("`url` is not an absolute URL ({e})"),
             )
         })?;
-        if !matches!(parsed_url.scheme(), "http" | "https") || parsed_url.host_str().is_none() {
+        if !matches!(parsed_url.scheme(), "http" | "https") {
             return Err(InvalidInput::new(
                 RejectCode::InvalidUrl,
                 format!(
@@ -236,25 +374,61 @@ impl Page {
                 ),
             ));
         }
+        // The URL parser reads `https:///path` as host `path`, as browsers
+        // do with a typed address; from a crawler it is a URL without a host.
+        let after_scheme = &url.trim_start()[parsed_url.scheme().len()..];
+        let empty_host = after_scheme
+            .strip_prefix(':')
+            .map(|r| r.trim_start_matches(['/', '\\']))
+            .is_some_and(|r| {
+                after_scheme.len() - r.len() > 3 || r.is_empty() || r.starts_with(['?', '#'])
+            });
+        if empty_host || parsed_url.host_str().is_none_or(str::is_empty) {
+            return Err(InvalidInput::new(
+                RejectCode::InvalidUrl,
+                "`url` has no host",
+            ));
+        }
         let charset = take_string(&mut obj, "charset")?;
-        let content = match take_string(&mut obj, "content")? {
+        let text_content = take_string(&mut obj, "content")?;
+        let b64_content = take_string(&mut obj, "content_base64")?;
+        let content = match (text_content, b64_content) {
+            (Some(_), Some(_)) => {
+                return Err(InvalidInput::new(
+                    RejectCode::AmbiguousContent,
+                    "both `content` and `content_base64` are present; send one",
+                ))
+            }
             // A byte-order mark that survived the crawler's decoding is not text.
-            Some(c) => match c.strip_prefix('\u{feff}') {
+            (Some(c), None) => match c.strip_prefix('\u{feff}') {
                 Some(rest) => rest.to_string(),
                 None => c,
             },
-            None => {
+            (None, None) => {
+                return Err(InvalidInput::new(
+                    RejectCode::MissingContent,
+                    "`content` (or `content_base64`) is missing",
+                ))
+            }
+            (None, Some(b64)) => {
                 // Raw page bytes the crawler did not decode: the charset comes
                 // from the event (`charset`, or `content_type`'s parameter), a
                 // BOM or the page's <meta> (see parse::html::charset).
-                let b64 = take_string(&mut obj, "content_base64")?.ok_or_else(|| {
-                    InvalidInput::new(
-                        RejectCode::MissingContent,
-                        "`content` (or `content_base64`) is missing",
-                    )
-                })?;
+                // Checked before decoding, so a huge field is not decoded to be
+                // thrown away: base64 is 4 bytes per 3.
+                let b64 = b64.trim();
+                if b64.len() / 4 * 3 > limits.max_content_bytes.saturating_add(3) {
+                    return Err(InvalidInput::new(
+                        RejectCode::ContentTooLarge,
+                        format!(
+                            "`content_base64` is about {} bytes decoded, over the limit of {} (input.max_content_bytes)",
+                            b64.len() / 4 * 3,
+                            limits.max_content_bytes
+                        ),
+                    ));
+                }
                 let bytes = base64::engine::general_purpose::STANDARD
-                    .decode(b64.trim())
+                    .decode(b64)
                     .map_err(|e| {
                         InvalidInput::new(
                             RejectCode::InvalidField,
@@ -276,9 +450,21 @@ impl Page {
                         .and_then(Value::as_str)
                         .and_then(crate::parse::html::meta::charset_of_content_type)
                 });
-                crate::parse::html::charset::decode(&bytes, declared.as_deref()).0
+                let decoded = crate::parse::html::charset::decode(&bytes, declared.as_deref()).0;
+                if decoded.len() > limits.max_content_bytes {
+                    return Err(InvalidInput::new(
+                        RejectCode::ContentTooLarge,
+                        format!(
+                            "`content_base64` is {} bytes once decoded to text, over the limit of {} (input.max_content_bytes)",
+                            decoded.len(),
+                            limits.max_content_bytes
+                        ),
+                    ));
+                }
+                decoded
             }
         };
+        let content = strip_controls(content);
         if content.len() > limits.max_content_bytes {
             return Err(InvalidInput::new(
                 RejectCode::ContentTooLarge,
@@ -303,7 +489,18 @@ impl Page {
                         format!("`fetched_at` is not RFC 3339 ({e})"),
                     )
                 })?;
-                (t.with_timezone(&Utc), FetchedAtSource::Event)
+                let t = t.with_timezone(&Utc);
+                let skew = i64::from(limits.max_future_skew_secs);
+                if (t - now).num_seconds() > skew {
+                    return Err(InvalidInput::new(
+                        RejectCode::FetchedAtInFuture,
+                        format!(
+                            "`fetched_at` {s} is more than {skew} s after the time the input was read, {} (input.max_future_skew_secs)",
+                            rfc3339(&now)
+                        ),
+                    ));
+                }
+                (t, FetchedAtSource::Event)
             }
             None => (now, FetchedAtSource::ProcessingTime),
         };
@@ -326,14 +523,14 @@ impl Page {
             })?),
         };
         let site = match take_string(&mut obj, "site")? {
-            Some(s) if !s.trim().is_empty() => s.trim().to_ascii_lowercase(),
+            Some(s) if !s.trim().is_empty() => strip_controls(s).trim().to_ascii_lowercase(),
             _ => site_of(&parsed_url),
         };
         let language = take_string(&mut obj, "language")?
             .map(|l| l.trim().to_ascii_lowercase())
             .filter(|l| !l.is_empty());
         let title = take_string(&mut obj, "title")?
-            .map(|t| t.trim().to_string())
+            .map(|t| strip_controls(t).trim().to_string())
             .filter(|t| !t.is_empty());
         let metadata = match obj.remove("metadata") {
             None | Some(Value::Null) => None,
@@ -745,15 +942,27 @@ pub struct Rejected {
     /// The original input in standard base64, when it is not UTF-8.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub input_base64: Option<String>,
+    /// For an input too large to keep (`input_too_large`): its full length in
+    /// bytes; `input` or `input_base64` then holds only its first bytes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_length: Option<u64>,
+    /// With `input_length`: the xxh3-64 hash of the whole input, 16 hex digits.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_xxh3: Option<String>,
 }
 
 impl Rejected {
     pub fn new(err: InvalidInput, source: SourceRef, original: &[u8]) -> Rejected {
-        let (input, input_base64) = match std::str::from_utf8(original) {
-            Ok(s) => (Some(s.to_string()), None),
-            Err(_) => (
+        Rejected::from_vec(err, source, original.to_vec())
+    }
+
+    /// [`Rejected::new`] taking the bytes, so a large input is not copied.
+    pub fn from_vec(err: InvalidInput, source: SourceRef, original: Vec<u8>) -> Rejected {
+        let (input, input_base64) = match String::from_utf8(original) {
+            Ok(s) => (Some(s), None),
+            Err(e) => (
                 None,
-                Some(base64::engine::general_purpose::STANDARD.encode(original)),
+                Some(base64::engine::general_purpose::STANDARD.encode(e.as_bytes())),
             ),
         };
         Rejected {
@@ -763,7 +972,15 @@ impl Rejected {
             source,
             input,
             input_base64,
+            input_length: None,
+            input_xxh3: None,
         }
+    }
+
+    /// Marks the kept input as the first bytes of a longer one.
+    pub fn truncated_from(&mut self, length: u64, hash: u64) {
+        self.input_length = Some(length);
+        self.input_xxh3 = Some(format!("{hash:016x}"));
     }
 }
 
@@ -773,6 +990,8 @@ mod tests {
 
     const LIMITS: InputLimits = InputLimits {
         max_content_bytes: 64,
+        max_url_bytes: 8192,
+        max_future_skew_secs: 3600,
     };
 
     fn now() -> DateTime<Utc> {
@@ -855,6 +1074,7 @@ mod tests {
     fn raw_bytes_are_decoded_with_the_declared_or_sniffed_charset() {
         let limits = InputLimits {
             max_content_bytes: 1 << 20,
+            ..InputLimits::default()
         };
         let page = |json: &str| Page::from_bytes(json.as_bytes(), limits, now()).unwrap();
         // "<p>caf\xe9</p>" in windows-1252, declared by the event.
@@ -881,6 +1101,76 @@ mod tests {
             .code,
             RejectCode::InvalidField
         );
+    }
+
+    #[test]
+    fn real_world_event_quirks() {
+        let limits = InputLimits::default();
+        let page = |json: &str| Page::from_bytes(json.as_bytes(), limits, now());
+        let code = |json: &str| page(json).unwrap_err().code;
+        // A BOM before the JSON (a file saved by a Windows editor).
+        assert!(page("\u{feff}{\"url\":\"https://a.id/x\",\"content\":\"x\"}").is_ok());
+        assert_eq!(
+            code(r#"{"url":"https://a.id/x","content":"x","content_base64":"eA=="}"#),
+            RejectCode::AmbiguousContent
+        );
+        for url in ["https:///path", "https:////a.id/x", "http://?q=1"] {
+            let json = format!(r#"{{"url":"{url}","content":"x"}}"#);
+            assert_eq!(code(&json), RejectCode::InvalidUrl, "{url}");
+        }
+        let p = page(
+            r#"{"url":"https://a.id/x","content":"a\u0000b\u0007c\nd\te","title":"T\u0000","site":"a\u001b.id"}"#,
+        )
+        .unwrap();
+        assert_eq!(p.content, "abc\nd\te");
+        assert_eq!(p.title.as_deref(), Some("T"));
+        assert_eq!(p.site, "a.id");
+        // Unknown fields are skipped unread, whatever they hold.
+        assert!(page(
+            r#"{"crawler_score":1e999,"n":123456789012345678901234567890e300,"url":"https://a.id/x","content":"x"}"#
+        )
+        .is_ok());
+        let small = InputLimits {
+            max_content_bytes: 4,
+            ..InputLimits::default()
+        };
+        let e = Page::from_bytes(
+            br#"{"url":"https://a.id/x","content_base64":"QUJDREVGR0g="}"#,
+            small,
+            now(),
+        )
+        .unwrap_err();
+        assert_eq!(e.code, RejectCode::ContentTooLarge);
+        assert!(e.message.contains("`content_base64`"), "{}", e.message);
+        let long = format!(
+            r#"{{"url":"https://a.id/{}","content":"x"}}"#,
+            "a".repeat(9000)
+        );
+        assert_eq!(code(&long), RejectCode::UrlTooLong);
+    }
+
+    #[test]
+    fn fetched_at_may_not_run_ahead_of_the_clock() {
+        let at = |t: &str| {
+            Page::from_bytes(
+                format!(r#"{{"url":"https://a.id/x","content":"x","fetched_at":"{t}"}}"#)
+                    .as_bytes(),
+                InputLimits::default(),
+                now(),
+            )
+            .map(|p| p.fetched_at)
+            .map_err(|e| e.code)
+        };
+        // now() is 05:15; the default skew is an hour.
+        assert!(at("2025-12-31T06:14:00Z").is_ok());
+        assert!(at("2024-01-01T00:00:00Z").is_ok());
+        for t in [
+            "2025-12-31T06:16:00Z",
+            "2026-01-08T05:15:00Z",
+            "9999-12-31T23:59:59Z",
+        ] {
+            assert_eq!(at(t), Err(RejectCode::FetchedAtInFuture), "{t}");
+        }
     }
 
     #[test]

@@ -47,8 +47,8 @@ pub enum KafkaBenchError {
     Config(#[from] crate::config::ConfigError),
 }
 
-/// End-to-end benchmark against a real broker: produces seed-sized pages (each
-/// with a unique URL) at `rate` per second for `seconds`, runs the service
+/// End-to-end benchmark against a real broker: produces `pages` in turn (each
+/// with a unique URL and a per-page suffix, so none is a recrawl) at `rate` per second for `seconds`, runs the service
 /// in-process, and measures the time from produce to the committed output
 /// (read with `read_committed`). Topics get a fresh prefix on every run.
 /// `brokers` = `None` runs against librdkafka's MockCluster, started in this
@@ -59,7 +59,7 @@ pub async fn kafka(
     brokers: Option<&str>,
     rate: u32,
     seconds: u32,
-    seed_page: &str,
+    pages: &[String],
     metrics: bool,
 ) -> Result<KafkaBench, KafkaBenchError> {
     use rdkafka::admin::{AdminClient, AdminOptions, NewTopic, TopicReplication};
@@ -199,7 +199,7 @@ pub async fn kafka(
                 let event = serde_json::json!({
                     "url": format!("https://bench.example/berita/{sent}"),
                     "fetched_at": "2025-12-31T05:15:00Z",
-                    "content": format!("{seed_page}\nCatatan redaksi nomor {sent}."),
+                    "content": format!("{}\nCatatan redaksi nomor {sent}.", pages[sent % pages.len()]),
                 })
                 .to_string();
                 let micros = Utc::now().timestamp_micros().to_string();

@@ -100,6 +100,11 @@ enum BenchCommand {
         /// per-page suffix, every sent page carries; the first line of FILE.
         #[arg(long, value_name = "FILE", default_value = "tests/fixtures/seed.jsonl")]
         page: PathBuf,
+        /// Raw pages (JSONL, as `warta process` reads), sent in turn, each
+        /// with a per-page suffix, instead of --page: e.g. a corpus of HTML
+        /// pages written by `warta-lab`.
+        #[arg(long, value_name = "FILE.jsonl", conflicts_with = "page")]
+        input: Option<PathBuf>,
     },
 }
 
@@ -146,14 +151,31 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             seconds,
             compare_metrics,
             page,
+            input,
         }) => {
-            let seed = std::fs::read_to_string(&page)
-                .with_context(|| format!("reading {}", page.display()))?;
-            let seed: serde_json::Value = serde_json::from_str(
-                seed.lines().next().unwrap_or_default().trim(),
-            )
-            .with_context(|| format!("{}: a raw page (JSON) on the first line", page.display()))?;
-            let page = seed["content"].as_str().unwrap_or_default().to_string();
+            let (file, all) = match &input {
+                Some(f) => (f, true),
+                None => (&page, false),
+            };
+            let text = std::fs::read_to_string(file)
+                .with_context(|| format!("reading {}", file.display()))?;
+            let mut pages = Vec::new();
+            for (i, line) in text
+                .lines()
+                .enumerate()
+                .filter(|(_, l)| !l.trim().is_empty())
+            {
+                let raw: serde_json::Value =
+                    serde_json::from_str(line.trim()).with_context(|| {
+                        format!("{} line {}: a raw page (JSON)", file.display(), i + 1)
+                    })?;
+                pages.push(raw["content"].as_str().unwrap_or_default().to_string());
+                if !all {
+                    break;
+                }
+            }
+            anyhow::ensure!(!pages.is_empty(), "{}: no raw page", file.display());
+            let page = pages;
             let runtime = tokio::runtime::Builder::new_multi_thread()
                 .enable_all()
                 .build()
@@ -208,6 +230,10 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 text_fetched_at: fetched_at,
                 out_dir: out,
             };
+            anyhow::ensure!(
+                options.out_dir.is_some() || !stdout_was_closed(),
+                "cannot write to stdout: it is closed, and the records would be lost (redirect it, or use --out DIR)"
+            );
             let mut stdout = std::io::stdout().lock();
             let summary = process::run(Arc::new(settings), &options, &mut stdout)?;
             eprintln!("warta: {summary}");
@@ -218,6 +244,28 @@ fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
     }
+}
+
+/// Whether stdout was closed when warta started (`warta process >&-`). Rust's
+/// runtime then opens /dev/null read-write in its place, so every write
+/// "succeeds" and the records vanish; a shell's `>/dev/null` opens it
+/// write-only, which stays allowed. Linux tells through /proc; elsewhere the
+/// check answers no.
+fn stdout_was_closed() -> bool {
+    if std::fs::read_link("/proc/self/fd/1").ok().as_deref()
+        != Some(std::path::Path::new("/dev/null"))
+    {
+        return false;
+    }
+    std::fs::read_to_string("/proc/self/fdinfo/1")
+        .ok()
+        .and_then(|info| {
+            info.lines()
+                .find_map(|l| l.strip_prefix("flags:"))
+                .and_then(|f| u32::from_str_radix(f.trim(), 8).ok())
+        })
+        // O_ACCMODE == O_RDWR
+        .is_some_and(|flags| flags & 3 == 2)
 }
 
 /// Resolves on SIGINT or SIGTERM: the service then stops fetching, finishes the

@@ -53,6 +53,7 @@ pub const STATE_RECORDS_WRITTEN: &str = "warta_state_records_written_total";
 pub const STATE_REMOTE_APPLIED: &str = "warta_state_remote_changes_applied_total";
 pub const STATE_FOLLOW_LAG: &str = "warta_state_follow_lag_seconds";
 pub const STORE_ERRORS: &str = "warta_dedup_store_errors_total";
+pub const PARSE_TRUNCATED: &str = "warta_parse_truncated_total";
 
 /// Histogram buckets for per-page CPU work: 10 µs to 1 s.
 pub const STAGE_BUCKETS: &[f64] = &[
@@ -206,6 +207,10 @@ pub fn register(input_topics: &[String]) {
         STORE_ERRORS,
         "Batches rewound because the shared dedup store (Redis) failed; each is decided again."
     );
+    describe_counter!(
+        PARSE_TRUNCATED,
+        "Items a [parse] cap cut from pages, by what (headlines: parse.max_headlines, paragraphs: parse.max_paragraphs)."
+    );
     describe_histogram!(
         STATE_FOLLOW_LAG,
         "Consistency window: another instance's produce of a dedup state change to this instance applying it before its next decision."
@@ -251,6 +256,9 @@ pub fn register(input_topics: &[String]) {
     counter!(STATE_RECORDS_WRITTEN).absolute(0);
     counter!(STATE_REMOTE_APPLIED).absolute(0);
     counter!(STORE_ERRORS).absolute(0);
+    for w in ["headlines", "paragraphs"] {
+        counter!(PARSE_TRUNCATED, "what" => w).absolute(0);
+    }
     for code in COMMON_PRODUCE_ERRORS {
         counter!(PRODUCE_ERRORS, "code" => error_code(code)).absolute(0);
     }
@@ -396,6 +404,7 @@ pub struct BatchTally {
     produced: [u64; 4],
     paragraphs_removed: u64,
     boilerplate_removed: u64,
+    truncated: [u64; 2],
     fetched_at: Vec<DateTime<Utc>>,
 }
 
@@ -405,6 +414,8 @@ impl BatchTally {
         if let Prepared::Page(p) = prepared {
             self.paragraphs_removed += u64::from(p.parsed.removed.repeated_paragraphs);
             self.boilerplate_removed += u64::from(p.parsed.removed.boilerplate_lines);
+            self.truncated[0] += p.truncated.headlines as u64;
+            self.truncated[1] += p.truncated.paragraphs as u64;
             self.fetched_at.push(p.page.fetched_at);
         }
         match processed.outcome {
@@ -472,6 +483,9 @@ impl BatchTally {
         }
         counter!(PARAGRAPHS_REMOVED).increment(self.paragraphs_removed);
         counter!(BOILERPLATE_REMOVED).increment(self.boilerplate_removed);
+        for (w, n) in ["headlines", "paragraphs"].iter().zip(self.truncated) {
+            counter!(PARSE_TRUNCATED, "what" => *w).increment(n);
+        }
         let latency = histogram!(END_TO_END_LATENCY);
         for t in &self.fetched_at {
             // A fetched_at in the future (clock skew) is not a negative latency.

@@ -21,7 +21,7 @@ use crate::dedup::headlines::{HeadlineIndex, HeadlineVerdict};
 use crate::dedup::index::{ArticleIndex, IndexConfig, IndexStats};
 use crate::dedup::minhash::{Fingerprinter, Signature};
 use crate::dedup::verdict::{
-    decide, ArticleKey, ArticleStore, Decision, Staged, StoreError, Verdict,
+    decide, ArticleKey, ArticleStore, Decision, ReadOnly, Staged, StoreError, Verdict,
 };
 use crate::event::{
     rfc3339, Article, ArticleVerdict, Headline, HeadlineVerdictKind, InvalidInput, Page,
@@ -115,6 +115,18 @@ pub struct PreparedPage {
     pub article_id: u64,
     pub content_hash: u64,
     pub signature: Signature,
+    /// When the input was read (wall clock): event time never moves the
+    /// expiry watermark past it by more than the allowed skew.
+    pub received: DateTime<Utc>,
+    /// What the `[parse]` caps cut from the page.
+    pub truncated: Truncated,
+}
+
+/// Items a `[parse]` cap removed from one page, counted in metrics.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct Truncated {
+    pub headlines: usize,
+    pub paragraphs: usize,
 }
 
 /// Stage 1: validation, parsing and fingerprinting. One per worker thread.
@@ -142,7 +154,31 @@ impl Preparer {
             Err(e) => return Prepared::Rejected(reject(e, source, bytes)),
         };
         let hints = self.settings.site(&page.site).cloned().unwrap_or_default();
-        let parsed = self.parser.parse(&page, &hints);
+        let limits = self.settings.parse;
+        crate::parse::budget::start(limits.max_work_units);
+        let mut parsed = self.parser.parse(&page, &hints);
+        let over_budget = crate::parse::budget::exceeded();
+        crate::parse::budget::finish();
+        if over_budget {
+            let e = InvalidInput::new(
+                RejectCode::ParseBudgetExceeded,
+                format!(
+                    "parsing the page needed more than {} work units (parse.max_work_units)",
+                    limits.max_work_units
+                ),
+            );
+            return Prepared::Rejected(reject(e, source, bytes));
+        }
+        let truncated = Truncated {
+            headlines: parsed.headlines.len().saturating_sub(limits.max_headlines),
+            paragraphs: parsed
+                .paragraphs
+                .len()
+                .saturating_sub(limits.max_paragraphs),
+        };
+        parsed.headlines.truncate(limits.max_headlines);
+        parsed.paragraphs.truncate(limits.max_paragraphs);
+        parsed.normalized.truncate(limits.max_paragraphs);
         if parsed.paragraphs.is_empty() && parsed.headlines.is_empty() {
             let e = InvalidInput::new(
                 RejectCode::NoContent,
@@ -155,6 +191,8 @@ impl Preparer {
             article_id: article_id(&page.canonical_url),
             content_hash: content_hash(&parsed.normalized),
             signature,
+            received: now,
+            truncated,
             page,
             parsed,
         }))
@@ -432,24 +470,31 @@ impl Deduper {
         };
         let d = self.settings.dedup;
         let event_time = unix_secs(p.page.fetched_at);
-        self.watermark = self.watermark.max(event_time);
+        // Validation rejects a fetched_at beyond the skew; the cap keeps the
+        // watermark honest for callers that skip it, so one event cannot
+        // expire the whole state.
+        let ceiling =
+            unix_secs(p.received).saturating_add(self.settings.input.max_future_skew_secs);
+        self.watermark = self.watermark.max(event_time.min(ceiling));
         let now = self.watermark;
+        // A page fetched longer ago than the TTL is judged against the state
+        // but not recorded: its entry would be expired on arrival, and on the
+        // way in it could evict a live one.
+        let stale = event_time.saturating_add(d.ttl_secs) < now;
         let mut records = Vec::with_capacity(1 + p.parsed.headlines.len());
 
         let mut article_outcome = None;
         if !p.parsed.paragraphs.is_empty() {
-            let decision = if d.enabled {
-                decide(
-                    &mut self.articles,
-                    ArticleKey {
-                        article_id: p.article_id,
-                        content_hash: p.content_hash,
-                        signature: &p.signature,
-                        event_time,
-                    },
-                    now,
-                    d.threshold,
-                )
+            let key = ArticleKey {
+                article_id: p.article_id,
+                content_hash: p.content_hash,
+                signature: &p.signature,
+                event_time,
+            };
+            let decision = if d.enabled && stale {
+                decide(&mut ReadOnly(&mut self.articles), key, now, d.threshold)
+            } else if d.enabled {
+                decide(&mut self.articles, key, now, d.threshold)
             } else {
                 Decision {
                     verdict: Verdict::New,

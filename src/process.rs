@@ -17,8 +17,8 @@ use serde::Serialize;
 
 use crate::config::Settings;
 use crate::event::ArticleVerdict;
-use crate::event::{RawPage, SourceRef};
-use crate::pipeline::{HeadlineCounts, Outcome, Pipeline, Record};
+use crate::event::{InvalidInput, RawPage, RejectCode, Rejected, SourceRef};
+use crate::pipeline::{Destination, HeadlineCounts, Outcome, Payload, Pipeline, Processed, Record};
 
 /// Where input comes from.
 #[derive(Debug, Clone)]
@@ -176,8 +176,21 @@ pub fn run(
     let start = Instant::now();
 
     if let Some(url) = &options.text_url {
-        let mut content = String::new();
-        reader.read_to_string(&mut content).map_err(read_err)?;
+        // Read no more than the content limit (and one byte to tell); the
+        // validator then rejects an oversized page as `content_too_large`.
+        let limit = settings.input.max_content_bytes as u64 + 1;
+        let mut bytes = Vec::new();
+        (&mut reader)
+            .take(limit)
+            .read_to_end(&mut bytes)
+            .map_err(read_err)?;
+        if bytes.len() as u64 == limit {
+            io::copy(&mut reader, &mut io::sink()).map_err(read_err)?;
+        }
+        let content = match String::from_utf8(bytes) {
+            Ok(s) => s,
+            Err(e) => String::from_utf8_lossy(e.as_bytes()).into_owned(),
+        };
         let raw = RawPage {
             url: url.clone(),
             content,
@@ -196,16 +209,44 @@ pub fn run(
     } else {
         let mut line = Vec::with_capacity(64 * 1024);
         let mut n: u64 = 0;
+        let cap = settings.max_line_bytes;
         loop {
-            line.clear();
-            if reader.read_until(b'\n', &mut line).map_err(read_err)? == 0 {
-                break;
-            }
+            let read = read_line_capped(&mut reader, &mut line, cap).map_err(read_err)?;
+            let source = SourceRef::Line { line: n + 1 };
+            let processed = match read {
+                LineRead::Eof => break,
+                LineRead::Whole => pipeline.try_process(&line, source, Utc::now())?,
+                LineRead::TooLong { total, hash } => {
+                    let e = InvalidInput::new(
+                        RejectCode::InputTooLarge,
+                        format!(
+                            "the line is {total} bytes, over the limit of {cap} (input.max_line_bytes); the first {} are kept",
+                            line.len()
+                        ),
+                    );
+                    // A character cut by the cap would make the kept bytes
+                    // invalid UTF-8 (and the dead letter base64).
+                    if let Err(e) = std::str::from_utf8(&line) {
+                        if e.error_len().is_none() {
+                            line.truncate(e.valid_up_to());
+                        }
+                    }
+                    // The kept bytes move into the dead letter: a copy would
+                    // double the memory an oversized line costs.
+                    let kept = std::mem::replace(&mut line, Vec::with_capacity(64 * 1024));
+                    let mut rejected = Rejected::from_vec(e, source, kept);
+                    rejected.truncated_from(total, hash);
+                    Processed {
+                        outcome: Outcome::Rejected(RejectCode::InputTooLarge),
+                        records: vec![Record {
+                            destination: Destination::DeadLetter,
+                            key: None,
+                            payload: Payload::Rejected(Box::new(rejected)),
+                        }],
+                    }
+                }
+            };
             n += 1;
-            while matches!(line.last(), Some(b'\n' | b'\r')) {
-                line.pop();
-            }
-            let processed = pipeline.try_process(&line, SourceRef::Line { line: n }, Utc::now())?;
             summary.record(processed.outcome);
             sink.write(&settings, &processed.records)?;
         }
@@ -213,6 +254,119 @@ pub fn run(
     sink.flush()?;
     summary.elapsed = start.elapsed();
     Ok(summary)
+}
+
+/// What [`read_line_capped`] read.
+#[derive(Debug, PartialEq, Eq)]
+enum LineRead {
+    Eof,
+    /// The whole line is in the buffer, without its line break.
+    Whole,
+    /// The line was longer than the cap: the buffer holds its first `cap`
+    /// bytes; `total` is its length without the line break and `hash` the
+    /// xxh3-64 of all of it.
+    TooLong {
+        total: u64,
+        hash: u64,
+    },
+}
+
+/// Reads one line into `line`, holding at most `cap` bytes of it (plus a
+/// carriage return): the excess of a longer line is hashed and skipped as it
+/// streams past, so a 500 MB line costs the cap in memory, not 500 MB. The
+/// line break ("\n" or "\r\n") is not part of the line, its length or its hash.
+fn read_line_capped(r: &mut dyn BufRead, line: &mut Vec<u8>, cap: usize) -> io::Result<LineRead> {
+    line.clear();
+    let mut over: Option<Overflow> = None;
+    let mut any = false;
+    loop {
+        let buf = match r.fill_buf() {
+            Ok(b) => b,
+            Err(e) if e.kind() == io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        if buf.is_empty() {
+            if !any {
+                return Ok(LineRead::Eof);
+            }
+            break;
+        }
+        any = true;
+        let (n, body, done) = match memchr::memchr(b'\n', buf) {
+            Some(i) => (i + 1, &buf[..i], true),
+            None => (buf.len(), buf, false),
+        };
+        match over.as_mut() {
+            Some(o) => o.feed(body, done),
+            None if line.len() + body.len() <= cap + 1 => {
+                // Grow once to the largest size a line can need, rather than
+                // doubling past it (a 12 MiB line would get a 16 MiB buffer).
+                if line.len() + body.len() > line.capacity() {
+                    line.reserve_exact(cap + 1 - line.len());
+                }
+                line.extend_from_slice(body);
+            }
+            None => {
+                let mut o = Overflow {
+                    hasher: xxhash_rust::xxh3::Xxh3::new(),
+                    total: line.len() as u64,
+                    held_cr: false,
+                };
+                o.hasher.update(line);
+                let room = (cap + 1).saturating_sub(line.len()).min(body.len());
+                line.reserve_exact(room);
+                line.extend_from_slice(&body[..room]);
+                o.feed(body, done);
+                over = Some(o);
+            }
+        }
+        r.consume(n);
+        if done {
+            break;
+        }
+    }
+    let (total, hash) = match over {
+        Some(o) => (o.total, o.hasher.digest()),
+        None => {
+            while line.last() == Some(&b'\r') {
+                line.pop();
+            }
+            if line.len() <= cap {
+                return Ok(LineRead::Whole);
+            }
+            (
+                line.len() as u64,
+                xxhash_rust::xxh3::xxh3_64(line.as_slice()),
+            )
+        }
+    };
+    line.truncate(cap);
+    Ok(LineRead::TooLong { total, hash })
+}
+
+/// The hash and length of the part of a long line past the cap.
+struct Overflow {
+    hasher: xxhash_rust::xxh3::Xxh3,
+    total: u64,
+    /// A "\r" that ended the previous piece: text, unless the line ends
+    /// right after it.
+    held_cr: bool,
+}
+
+impl Overflow {
+    fn feed(&mut self, piece: &[u8], end: bool) {
+        if self.held_cr && !(end && piece.is_empty()) {
+            self.hasher.update(b"\r");
+            self.total += 1;
+        }
+        let (piece, cr) = match piece.split_last() {
+            Some((b'\r', rest)) => (rest, true),
+            _ => (piece, false),
+        };
+        self.held_cr = cr;
+        self.hasher.update(piece);
+        self.total += piece.len() as u64;
+    }
 }
 
 #[derive(Serialize)]

@@ -24,6 +24,7 @@ fn page_json(json: serde_json::Value) -> Page {
         &bytes,
         InputLimits {
             max_content_bytes: 10 << 20,
+            ..InputLimits::default()
         },
         now(),
     )
@@ -38,6 +39,7 @@ fn try_page(json: serde_json::Value) -> Option<Page> {
         &bytes,
         InputLimits {
             max_content_bytes: 10 << 20,
+            ..InputLimits::default()
         },
         now(),
     )

@@ -325,9 +325,15 @@ async fn two_instances_in_one_group(store: &[(&str, &str)]) {
     let _ = stop_a.send(());
     let _ = stop_b.send(());
     let (a, b) = (a.await.unwrap(), b.await.unwrap());
-    eprintln!(
-        "A: {:?}\nB: {:?}\nconsistency window (max applied): A {} ms, B {} ms",
-        a.summary, b.summary, a.follow_lag_max_ms, b.follow_lag_max_ms
+    eprintln!("A: {:?}\nB: {:?}", a.summary, b.summary);
+    report(
+        &format!("kafka_broker-two-instances-{}", if store.is_empty() { "changelog" } else { "redis" }),
+        &format!(
+            "kafka_broker two instances in one group ({}): consistency window (max applied) A {} ms, B {} ms",
+            if store.is_empty() { "changelog" } else { "redis store" },
+            a.follow_lag_max_ms,
+            b.follow_lag_max_ms
+        ),
     );
     assert_eq!(
         (a.summary.inputs, b.summary.inputs),

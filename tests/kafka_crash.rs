@@ -164,6 +164,8 @@ async fn create_topics(brokers: &str, prefix: &str) {
     {
         r.expect("topic created");
     }
+    let names: Vec<String> = names.into_iter().map(|(n, _)| n).collect();
+    tokio::task::block_in_place(|| common::kafka::wait_for_topics(brokers, &names));
 }
 
 /// A `warta run` child, killed (SIGKILL) and reaped when dropped, so a failing
@@ -614,7 +616,7 @@ fn tempdir() -> std::path::PathBuf {
 
 fn print(name: &str, r: &Report) {
     common::kafka::report(
-        &format!("kafka_crash-{}", name.replace([' ', ','], "_")),
+        &format!("kafka_crash-{}", name.replace(", ", "-").replace(' ', "-")),
         &format!(
             "kafka_crash {name}: 10000 inputs, kill -9 of 1 of 2 instances: lost={} duplicated_records={} \
              replayed_inputs(read_committed twice)={} replayed_after_abort={} aborted_output_records={} \

@@ -1,17 +1,18 @@
-//! Durable dedup state against librdkafka's MockCluster: `warta run` writes its
-//! dedup state to the compacted changelog topic, and a new instance restores
-//! it before consuming, so a page seen before a restart is still `unchanged`
-//! and a copy of it still a `duplicate`.
+//! Durable dedup state: `warta run` writes its dedup state to the compacted
+//! changelog topic, and a new instance restores it before consuming, so a page
+//! seen before a restart is still `unchanged` and a copy of it still a
+//! `duplicate`. On Apache Kafka (the broker `bash .ci/test` starts), each test
+//! on topics of its own; the restart after an injected produce error on
+//! librdkafka's MockCluster, whose error injection a real broker lacks.
 //!
-//! The mock's limits (docs/kafka.md) shape what is asserted here. It shows
-//! aborted records to `read_committed` readers, so these tests cannot show
-//! that an aborted batch's state records stay invisible to a restore; they
-//! show that a restart after an aborted and replayed batch still restores the
-//! right state (the replay rewrites the same keys last). That an aborted batch
-//! stages nothing is shown in process by tests/dedup_changelog.rs. The mock
-//! does not store transactional offsets either, so in exactly-once mode the
-//! second instance re-reads the first one's inputs, and the restored state
-//! must make them `unchanged` too.
+//! The mock shows aborted records to `read_committed` readers, so that test
+//! shows that a restart after an aborted and replayed batch still restores the
+//! right state (the replay rewrites the same keys last); that an aborted
+//! batch's state stays invisible to a restore is shown on Kafka by
+//! tests/kafka_crash.rs, and in process by tests/dedup_changelog.rs. The mock
+//! does not store transactional offsets either, so there the second instance
+//! re-reads the first one's inputs, and the restored state must make them
+//! `unchanged` too.
 
 mod common;
 
@@ -22,21 +23,65 @@ use common::kafka::*;
 use rdkafka::types::{RDKafkaApiKey, RDKafkaRespErr};
 use warta::kafka::RunStats;
 
-const STATE: &str = STATE_TOPIC;
+/// Where a test runs: the test broker under a prefix of its own, or a mock.
+struct Broker {
+    brokers: String,
+    prefix: String,
+    mock: Option<Mock>,
+}
 
-fn mock() -> Mock {
-    mock_cluster(3, 3)
+impl Broker {
+    /// Fresh topics on the test broker; the changelog with 3 partitions.
+    async fn kafka(tag: &str) -> Self {
+        let brokers = test_brokers();
+        let prefix = unique_prefix(tag);
+        create_topics_with(&brokers, &prefix, 1, 3).await;
+        Broker {
+            brokers,
+            prefix,
+            mock: None,
+        }
+    }
+
+    fn mock() -> Self {
+        let mock = mock_cluster(3, 3);
+        Broker {
+            brokers: mock.bootstrap_servers(),
+            prefix: String::new(),
+            mock: Some(mock),
+        }
+    }
+
+    fn topic(&self, t: &str) -> String {
+        format!("{}{t}", self.prefix)
+    }
+
+    fn group(&self, g: &str) -> String {
+        format!("{}{g}", self.prefix)
+    }
+
+    /// The topic names and `extra`, for [`settings`].
+    fn env(&self, extra: &[(&str, &str)]) -> Vec<(String, String)> {
+        let mut env = topic_env(&self.prefix);
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        env
+    }
+}
+
+fn borrow(env: &[(String, String)]) -> Vec<(&str, &str)> {
+    env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect()
 }
 
 /// Produces the example pages with these indexes (examples/pages.jsonl: 0 the
 /// seed, 1 its recrawl, 2 a copy on another URL, 3 an English page, 4 an
 /// index page, 5 an invalid line) to raw-pages partition 0.
-async fn produce_pages(brokers: &str, which: &[usize]) {
+async fn produce_pages(b: &Broker, which: &[usize]) {
     use rdkafka::producer::{FutureProducer, FutureRecord};
     let producer: FutureProducer = rdkafka::ClientConfig::new()
-        .set("bootstrap.servers", brokers)
+        .set("bootstrap.servers", &b.brokers)
         .create()
         .unwrap();
+    let input = b.topic("raw-pages");
     let lines: Vec<String> = std::fs::read_to_string(common::root().join("examples/pages.jsonl"))
         .unwrap()
         .lines()
@@ -45,7 +90,7 @@ async fn produce_pages(brokers: &str, which: &[usize]) {
     for &i in which {
         producer
             .send(
-                FutureRecord::to("raw-pages")
+                FutureRecord::to(&input)
                     .partition(0)
                     .key(&format!("crawl-{i}"))
                     .payload(&lines[i]),
@@ -58,25 +103,35 @@ async fn produce_pages(brokers: &str, which: &[usize]) {
 
 /// Runs one instance until `want` outputs are readable, then stops it.
 async fn run_until(
-    brokers: &str,
+    b: &Broker,
     group: &str,
     extra: &[(&str, &str)],
     want: BTreeMap<&'static str, usize>,
 ) -> (BTreeMap<String, Vec<Out>>, RunStats) {
-    let (stop, handle) = start(settings(brokers, group, extra)).await;
-    collect_and_stop(brokers, "", want, Duration::from_secs(90), stop, handle).await
+    let env = b.env(extra);
+    let (stop, handle) = start(settings(&b.brokers, &b.group(group), &borrow(&env))).await;
+    collect_and_stop(
+        &b.brokers,
+        &b.prefix,
+        want,
+        Duration::from_secs(90),
+        stop,
+        handle,
+    )
+    .await
 }
 
-fn count_state_records(brokers: &str) -> usize {
-    let topics = vec![STATE.to_string()];
-    let out = read_topics(
-        brokers,
-        &topics,
-        &BTreeMap::from([(STATE.to_string(), 1)]),
-        Duration::from_secs(20),
-    );
-    // read_topics reads partitions 0 and 1; the changelog has 3.
-    out.get(STATE).map_or(0, Vec::len)
+fn count_state_records(b: &Broker) -> usize {
+    let state = b.topic(STATE_TOPIC);
+    let out = tokio::task::block_in_place(|| {
+        read_topics(
+            &b.brokers,
+            std::slice::from_ref(&state),
+            &BTreeMap::from([(state.clone(), 1)]),
+            Duration::from_secs(20),
+        )
+    });
+    out.get(&state).map_or(0, Vec::len)
 }
 
 /// Run 1: the seed, the English page and the index page. Graceful stop. Run 2,
@@ -90,13 +145,17 @@ async fn restart_keeps_the_verdicts_with(
     inject_produce_errors: bool,
     store: &[(&str, &str)],
 ) {
-    let mock = mock();
-    let brokers = mock.bootstrap_servers();
+    // The injected error needs the mock; everything else runs on Kafka.
+    let b = if inject_produce_errors {
+        Broker::mock()
+    } else {
+        Broker::kafka("state").await
+    };
     let group = format!("g-state-{delivery}-{inject_produce_errors}-{}", store.len());
     let mut extra = vec![("WARTA__KAFKA__DELIVERY", delivery)];
     extra.extend_from_slice(store);
-    produce_pages(&brokers, &[0, 3, 4]).await;
-    if inject_produce_errors {
+    produce_pages(&b, &[0, 3, 4]).await;
+    if let Some(mock) = b.mock.as_ref().filter(|_| inject_produce_errors) {
         // The first batch's produce fails once: aborted, rolled back, replayed.
         // One error, not two: a batch's outputs and state records may go out
         // in several Produce requests, and an input whose one-input batch
@@ -107,13 +166,7 @@ async fn restart_keeps_the_verdicts_with(
             &[RDKafkaRespErr::RD_KAFKA_RESP_ERR_MSG_SIZE_TOO_LARGE; 1],
         );
     }
-    let (out, first) = run_until(
-        &brokers,
-        &group,
-        &extra,
-        BTreeMap::from([("clean-articles", 2)]),
-    )
-    .await;
+    let (out, first) = run_until(&b, &group, &extra, BTreeMap::from([("clean-articles", 2)])).await;
     assert_eq!(
         (first.summary.new, first.summary.index_pages),
         (2, 1),
@@ -127,18 +180,13 @@ async fn restart_keeps_the_verdicts_with(
         "run 1 published headlines"
     );
     assert!(
-        count_state_records(&brokers) > 0,
+        count_state_records(&b) > 0,
         "run 1 wrote its state to the changelog"
     );
 
-    produce_pages(&brokers, &[1, 2, 4]).await;
-    let (out, second) = run_until(
-        &brokers,
-        &group,
-        &extra,
-        BTreeMap::from([("page-duplicates", 1)]),
-    )
-    .await;
+    produce_pages(&b, &[1, 2, 4]).await;
+    let (out, second) =
+        run_until(&b, &group, &extra, BTreeMap::from([("page-duplicates", 1)])).await;
     let s = second.summary;
     assert_eq!(s.new, 0, "nothing is new after the restart: {second:?}");
     assert_eq!(s.duplicates, 1, "the copy is a duplicate: {second:?}");
@@ -199,10 +247,7 @@ fn borrowed<'a>(v: &'a [(&'static str, String)]) -> Vec<(&'static str, &'a str)>
     v.iter().map(|(k, v)| (*k, v.as_str())).collect()
 }
 
-// The articles' state in Redis, the headlines' in the changelog. At least
-// once only: the mock does not store transactional offsets, so in exactly-once
-// mode run 2 would re-read run 1's inputs, and Redis (rightly) gives a re-read
-// input the verdicts of its first attempt (tests/dedup_redis.rs).
+// The articles' state in Redis, the headlines' in the changelog.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restart_at_least_once_with_the_redis_store() {
     let store = redis_store("restart");
@@ -210,47 +255,52 @@ async fn restart_at_least_once_with_the_redis_store() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn restart_exactly_once_with_the_redis_store() {
+    let store = redis_store("restart-eos");
+    restart_keeps_the_verdicts_with("exactly-once", false, &borrowed(&store)).await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn without_the_changelog_a_restart_forgets() {
     // The control for the tests above: they fail if the state is not restored.
-    let mock = mock();
-    let brokers = mock.bootstrap_servers();
+    let b = Broker::kafka("nolog").await;
     let extra = [
         ("WARTA__KAFKA__DELIVERY", "at-least-once"),
         ("WARTA__DEDUP__CHANGELOG", "false"),
     ];
-    produce_pages(&brokers, &[0]).await;
+    produce_pages(&b, &[0]).await;
     run_until(
-        &brokers,
+        &b,
         "g-nolog",
         &extra,
         BTreeMap::from([("clean-articles", 1)]),
     )
     .await;
-    produce_pages(&brokers, &[1]).await;
+    produce_pages(&b, &[1]).await;
     let (_, second) = run_until(
-        &brokers,
+        &b,
         "g-nolog",
         &extra,
         BTreeMap::from([("clean-articles", 2)]),
     )
     .await;
     assert_eq!(second.summary.new, 1, "{second:?}");
-    assert_eq!(count_state_records(&brokers), 0);
+    assert_eq!(count_state_records(&b), 0);
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn restore_reports_progress_and_keeps_readiness_false() {
-    let mock = mock();
-    let brokers = mock.bootstrap_servers();
-    produce_pages(&brokers, &[0, 3, 4]).await;
+    let b = Broker::kafka("progress").await;
+    produce_pages(&b, &[0, 3, 4]).await;
     run_until(
-        &brokers,
+        &b,
         "g-progress",
         &[("WARTA__KAFKA__DELIVERY", "at-least-once")],
         BTreeMap::from([("clean-articles", 2)]),
     )
     .await;
-    let settings = settings(&brokers, "g-progress", &[]);
+    let env = b.env(&[]);
+    let settings = settings(&b.brokers, &b.group("g-progress"), &borrow(&env));
     let health = warta::http::Health::new(Duration::from_secs(60));
     let mut deduper = warta::pipeline::Deduper::new(settings.clone()).unwrap();
     deduper.enable_changelog("test");
@@ -292,22 +342,23 @@ async fn two_instances(follow: bool) -> RunStats {
 }
 
 async fn two_instances_with(follow: bool, store: &[(&str, &str)]) -> RunStats {
-    let mock = mock();
-    let brokers = mock.bootstrap_servers();
-    mock.create_topic("raw-a", 1, 1).unwrap();
-    mock.create_topic("raw-b", 1, 1).unwrap();
+    let kafka = Broker::kafka("two").await;
+    let brokers = kafka.brokers.clone();
+    let (raw_a, raw_b) = (kafka.topic("raw-a"), kafka.topic("raw-b"));
+    create_more_topics(&brokers, &[raw_a.clone(), raw_b.clone()], 1).await;
     let follow = if follow { "true" } else { "false" };
-    let instance = |input: &'static str, group: &'static str| {
+    let instance = |input: &str, group: &str| {
         let mut extra = vec![
             ("WARTA__TOPICS__INPUT", input),
             ("WARTA__KAFKA__DELIVERY", "at-least-once"),
             ("WARTA__DEDUP__FOLLOW_CHANGELOG", follow),
         ];
         extra.extend_from_slice(store);
-        settings(&brokers, group, &extra)
+        let env = kafka.env(&extra);
+        settings(&brokers, &kafka.group(group), &borrow(&env))
     };
-    let (stop_a, a) = start(instance("raw-a", "g-two-a")).await;
-    let (stop_b, b) = start(instance("raw-b", "g-two-b")).await;
+    let (stop_a, a) = start(instance(&raw_a, "g-two-a")).await;
+    let (stop_b, b) = start(instance(&raw_b, "g-two-b")).await;
     // Both restored (an empty changelog) and subscribed.
     tokio::time::sleep(Duration::from_secs(3)).await;
 
@@ -316,7 +367,7 @@ async fn two_instances_with(follow: bool, store: &[(&str, &str)]) -> RunStats {
         .lines()
         .map(String::from)
         .collect();
-    let send = |topic: &'static str, line: String| {
+    let send = |topic: String, line: String| {
         let brokers = brokers.clone();
         async move {
             use rdkafka::producer::{FutureProducer, FutureRecord};
@@ -325,20 +376,21 @@ async fn two_instances_with(follow: bool, store: &[(&str, &str)]) -> RunStats {
                 .create()
                 .unwrap();
             p.send(
-                FutureRecord::<(), _>::to(topic).payload(&line),
+                FutureRecord::<(), _>::to(&topic).payload(&line),
                 Duration::from_secs(10),
             )
             .await
             .expect("produce");
         }
     };
-    send("raw-a", lines[0].clone()).await; // the seed, to A
+    send(raw_a.clone(), lines[0].clone()).await; // the seed, to A
     let b2 = brokers.clone();
+    let articles = kafka.topic("clean-articles");
     tokio::task::spawn_blocking(move || {
         read_topics(
             &b2,
-            &["clean-articles".to_string()],
-            &BTreeMap::from([("clean-articles".to_string(), 1)]),
+            std::slice::from_ref(&articles),
+            &BTreeMap::from([(articles.clone(), 1)]),
             Duration::from_secs(60),
         )
     })
@@ -349,18 +401,22 @@ async fn two_instances_with(follow: bool, store: &[(&str, &str)]) -> RunStats {
     if store.is_empty() {
         tokio::time::sleep(Duration::from_secs(2)).await;
     }
-    send("raw-b", lines[2].clone()).await; // the copy, to B
+    send(raw_b.clone(), lines[2].clone()).await; // the copy, to B
     let b2 = brokers.clone();
     let want = if follow == "true" || !store.is_empty() {
         ("page-duplicates", 1)
     } else {
         ("clean-articles", 2)
     };
+    let prefix = kafka.prefix.clone();
     tokio::task::spawn_blocking(move || {
         read_topics(
             &b2,
-            &OUTPUTS.iter().map(|t| t.to_string()).collect::<Vec<_>>(),
-            &BTreeMap::from([(want.0.to_string(), want.1)]),
+            &OUTPUTS
+                .iter()
+                .map(|t| format!("{prefix}{t}"))
+                .collect::<Vec<_>>(),
+            &BTreeMap::from([(format!("{prefix}{}", want.0), want.1)]),
             Duration::from_secs(60),
         )
     })
@@ -378,10 +434,13 @@ async fn an_instance_finds_copies_of_what_another_instance_processed() {
     let b = two_instances(true).await;
     assert_eq!(b.summary.duplicates, 1, "B: {b:?}");
     assert!(b.remote_changes_applied > 0, "B: {b:?}");
-    // The consistency window observed on the mock: A's produce → applied by B.
-    eprintln!(
-        "consistency window (max over applied changes): {} ms",
-        b.follow_lag_max_ms
+    // The consistency window observed: A's produce → applied by B.
+    report(
+        "kafka_state-consistency-window",
+        &format!(
+            "kafka_state two instances, one changelog: consistency window (max over applied changes) {} ms",
+            b.follow_lag_max_ms
+        ),
     );
     assert!(b.follow_lag_max_ms < 2_000, "B: {b:?}");
 }

@@ -3,8 +3,10 @@
 //! `WARTA_TEST_PROMETHEUS_URL`) scrapes a running instance and evaluates every
 //! PromQL expression of the Grafana dashboard and the alert rules.
 //!
-//! The broker is librdkafka's MockCluster, in this process. Both tests share
-//! one process-wide metrics recorder, so they run one after the other.
+//! The broker is Apache Kafka, the one `bash .ci/test` starts
+//! (`WARTA_TEST_KAFKA_BROKERS`); each test has topics of its own on it. Both
+//! tests share one process-wide metrics recorder, so they run one after the
+//! other.
 
 mod common;
 
@@ -19,8 +21,12 @@ use warta::config::Settings;
 
 static SERIAL: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
 
-fn mock() -> Mock {
-    mock_cluster(1, 2)
+/// Fresh topics on the test broker (input with 2 partitions): brokers, prefix.
+async fn fresh(tag: &str) -> (String, String) {
+    let brokers = test_brokers();
+    let prefix = unique_prefix(tag);
+    create_topics(&brokers, &prefix, 2).await;
+    (brokers, prefix)
 }
 
 /// GET `url` on a blocking thread; returns status and body.
@@ -72,28 +78,55 @@ async fn wait_for_status(url: &str, status: u16, within: Duration) -> String {
     }
 }
 
-fn settings_with(brokers: &str, listen: &str) -> Arc<Settings> {
-    settings(
-        brokers,
-        "warta-observability",
-        &[
-            ("WARTA__METRICS__LISTEN", listen),
-            // Lag comes from librdkafka statistics; a short interval so the
-            // first report arrives within the test.
-            ("WARTA__KAFKA__STATISTICS_INTERVAL_MS", "500"),
-        ],
-    )
+fn settings_with(brokers: &str, prefix: &str, listen: &str) -> Arc<Settings> {
+    let mut env = topic_env(prefix);
+    env.extend([
+        ("WARTA__KAFKA__DELIVERY".into(), "exactly-once".into()),
+        ("WARTA__METRICS__LISTEN".into(), listen.into()),
+        // Lag comes from librdkafka statistics; a short interval so the
+        // first report arrives within the test.
+        ("WARTA__KAFKA__STATISTICS_INTERVAL_MS".into(), "500".into()),
+        // Small batches, so a backlog takes many of them (see the lag check).
+        ("WARTA__KAFKA__BATCH_MAX_RECORDS".into(), "20".into()),
+    ]);
+    let env: Vec<(&str, &str)> = env.iter().map(|(k, v)| (k.as_str(), v.as_str())).collect();
+    settings(brokers, &format!("{prefix}warta-observability"), &env)
 }
 
 /// The examples hold an article, its recrawl, a copy on another site, an
 /// English article, an index page and a bad input: every verdict has data.
-async fn produce_mixed(brokers: &str) {
-    produce_examples(brokers).await;
+async fn produce_mixed(brokers: &str, prefix: &str) {
+    produce_examples_to(brokers, &format!("{prefix}raw-pages")).await;
+}
+
+/// The example pages `times` over, to partition 0, from one producer.
+async fn produce_backlog(brokers: &str, topic: &str, times: usize) {
+    use rdkafka::producer::{FutureProducer, FutureRecord};
+    let producer: FutureProducer = rdkafka::ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .set("linger.ms", "20")
+        .create()
+        .expect("producer");
+    let lines: Vec<String> = std::fs::read_to_string(common::root().join("examples/pages.jsonl"))
+        .expect("examples")
+        .lines()
+        .map(String::from)
+        .collect();
+    let mut pending = Vec::new();
+    for _ in 0..times {
+        for line in &lines {
+            let record = FutureRecord::<(), _>::to(topic).partition(0).payload(line);
+            pending.push(producer.send_result(record).expect("enqueue"));
+        }
+    }
+    for d in pending {
+        d.await.expect("delivery").expect("produce backlog");
+    }
 }
 
 /// A dedup state change as another instance of the group writes it to the
 /// changelog, so the following (consistency window) panels have data too.
-async fn produce_peer_change(brokers: &str) {
+async fn produce_peer_change(brokers: &str, prefix: &str) {
     use rdkafka::message::{Header, OwnedHeaders};
     use rdkafka::producer::{FutureProducer, FutureRecord};
     use warta::dedup::changelog::{Change, HeadlineState};
@@ -109,7 +142,7 @@ async fn produce_peer_change(brokers: &str) {
         .expect("producer");
     producer
         .send(
-            FutureRecord::to(STATE_TOPIC)
+            FutureRecord::to(&format!("{prefix}{STATE_TOPIC}"))
                 .key(&key)
                 .payload(&value.expect("an entry, not a tombstone"))
                 .headers(OwnedHeaders::new().insert(Header {
@@ -125,9 +158,8 @@ async fn produce_peer_change(brokers: &str) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 async fn health_endpoints_follow_the_service() {
     let _serial = SERIAL.lock().await;
-    let cluster = mock();
-    let brokers = cluster.bootstrap_servers();
-    let app = App::start(settings_with(&brokers, "127.0.0.1:0"))
+    let (brokers, prefix) = fresh("health").await;
+    let app = App::start(settings_with(&brokers, &prefix, "127.0.0.1:0"))
         .await
         .expect("start");
     let base = format!("http://{}", app.metrics_addr().expect("listener"));
@@ -152,14 +184,15 @@ async fn health_endpoints_follow_the_service() {
     // The recorder is process-wide and the other test may have run first:
     // compare increases, not absolute values.
     let before = scrape(&base).await;
-    produce_mixed(&brokers).await;
+    produce_mixed(&brokers, &prefix).await;
+    let consumed = format!("warta_pages_consumed_total{{topic=\"{prefix}raw-pages\"}}");
     let delta = |after: &HashMap<String, f64>, series: &str| {
         after.get(series).copied().unwrap_or(f64::NAN) - before.get(series).copied().unwrap_or(0.0)
     };
     let until = Instant::now() + Duration::from_secs(30);
     let after = loop {
         let m = scrape(&base).await;
-        if delta(&m, "warta_pages_consumed_total{topic=\"raw-pages\"}") == 6.0
+        if delta(&m, &consumed) == 6.0
             && delta(&m, "warta_records_produced_total{output=\"dead_letter\"}") == 1.0
         {
             break m;
@@ -189,6 +222,32 @@ async fn health_endpoints_follow_the_service() {
     let (_, text) = get(format!("{base}/metrics")).await;
     assert!(text.contains("# HELP warta_pages_consumed_total Input records consumed."));
     assert!(text.contains("warta_parse_duration_seconds_bucket{le=\""));
+
+    // Consumer lag, from librdkafka's statistics (every 500 ms here): a
+    // backlog of 1,200 inputs, taken 20 per batch, shows as lag on the input
+    // partition, and the lag falls back to 0 once the backlog is consumed.
+    let lag_series =
+        format!("warta_consumer_lag_messages{{topic=\"{prefix}raw-pages\",partition=\"0\"}}");
+    assert_eq!(after.get(&lag_series), Some(&0.0), "{after:#?}");
+    produce_backlog(&brokers, &format!("{prefix}raw-pages"), 200).await;
+    let until = Instant::now() + Duration::from_secs(120);
+    let mut max_lag = 0.0f64;
+    loop {
+        let m = scrape(&base).await;
+        let lag = m.get(&lag_series).copied().unwrap_or(f64::NAN);
+        max_lag = max_lag.max(lag);
+        if delta(&m, &consumed) == 6.0 + 1_200.0 && lag == 0.0 {
+            break;
+        }
+        assert!(
+            Instant::now() < until,
+            "the backlog was not consumed, or the lag stayed above 0 ({lag}):\n{m:#?}"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    eprintln!("consumer lag on the backlog of 1,200: at most {max_lag} messages");
+    assert!(max_lag > 0.0, "the backlog never showed as lag");
+    assert!(max_lag <= 1_200.0, "{max_lag}");
 
     let _ = stop.send(());
     service.await.expect("join").expect("run");
@@ -232,16 +291,15 @@ async fn prometheus_evaluates_every_dashboard_and_alert_expression() {
     assert!(exprs.iter().filter(|e| e.panel).count() >= 8, "{exprs:?}");
     assert!(exprs.iter().filter(|e| !e.panel).count() >= 5, "{exprs:?}");
 
-    let cluster = mock();
-    let brokers = cluster.bootstrap_servers();
-    let app = App::start(settings_with(&brokers, &target))
+    let (brokers, prefix) = fresh("prometheus").await;
+    let app = App::start(settings_with(&brokers, &prefix, &target))
         .await
         .expect("start (is the Prometheus target port free?)");
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
     let service = tokio::spawn(app.run(async {
         let _ = stopped.await;
     }));
-    produce_mixed(&brokers).await;
+    produce_mixed(&brokers, &prefix).await;
 
     // Wait until Prometheus has scraped the committed batch, twice over, so
     // that rate() has two samples with the outputs in them.
@@ -275,7 +333,7 @@ async fn prometheus_evaluates_every_dashboard_and_alert_expression() {
     .await;
     // Another instance's change, once this one follows the changelog (the
     // restore has ended: its outputs are out), for the consistency window.
-    produce_peer_change(&brokers).await;
+    produce_peer_change(&brokers, &prefix).await;
     wait_for(
         "sum(warta_state_remote_changes_applied_total{job=\"warta\"}) > 0",
         "the peer's change applied",

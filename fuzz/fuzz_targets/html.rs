@@ -1,7 +1,8 @@
 //! Fuzz target for the HTML path: arbitrary bytes as a page's raw body
 //! (`content_base64`, so charset decoding is fuzzed too) and as a decoded
-//! string, through validation and the parser. Any panic, stack overflow or
-//! timeout (libFuzzer's -timeout) is a finding.
+//! string, through validation and the parser. Any panic, stack overflow,
+//! slow input (libFuzzer's -timeout) or memory blow-up (-rss_limit_mb) is a
+//! finding.
 
 #![no_main]
 
@@ -11,9 +12,7 @@ use warta::event::{InputLimits, Page};
 use warta::parse::{Parser, SiteHints};
 
 fuzz_target!(|data: &[u8]| {
-    let limits = InputLimits {
-        max_content_bytes: 10 << 20,
-    };
+    let limits = InputLimits::default();
     let now = chrono::DateTime::from_timestamp(1_767_158_100, 0).unwrap_or_default();
     let mut parser = Parser::new();
     let raw = serde_json::json!({

@@ -45,6 +45,7 @@ fn bench(c: &mut Criterion) {
     let settings = Arc::new(Settings::defaults().expect("defaults"));
     let limits = InputLimits {
         max_content_bytes: 10 << 20,
+        ..InputLimits::default()
     };
     let seed = seed_bytes();
     let seed_page = Page::from_bytes(&seed, limits, now()).expect("seed is valid");

@@ -124,6 +124,31 @@ impl<S: ArticleStore + ?Sized> ArticleStore for Box<S> {
     }
 }
 
+/// A store seen through a window that records nothing: lookups answer, and
+/// inserts and claims are dropped (for a page too old to be remembered).
+pub struct ReadOnly<'a, S: ArticleStore + ?Sized>(pub &'a mut S);
+
+impl<S: ArticleStore + ?Sized> ArticleStore for ReadOnly<'_, S> {
+    fn by_article(&mut self, article_id: u64, now: u32) -> Option<StoredArticle> {
+        self.0.by_article(article_id, now)
+    }
+    fn best_match(
+        &mut self,
+        signature: &Signature,
+        now: u32,
+        threshold: f64,
+    ) -> Option<(StoredArticle, f64)> {
+        self.0.best_match(signature, now, threshold)
+    }
+    fn insert(&mut self, _entry: &NewEntry<'_>) {}
+    fn expire(&mut self, _now: u32) -> usize {
+        0
+    }
+    fn stats(&self) -> IndexStats {
+        self.0.stats()
+    }
+}
+
 /// An article to record.
 #[derive(Debug, Clone, Copy)]
 pub struct NewEntry<'a> {

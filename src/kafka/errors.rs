@@ -54,6 +54,12 @@ pub fn classify(e: &KafkaError) -> ErrorClass {
         | KafkaError::ClientCreation(_)
         | KafkaError::Subscription(_) => ErrorClass::Fatal,
         KafkaError::Canceled => ErrorClass::AbortBatch,
+        // librdkafka raised a fatal error on the consumer (a static member
+        // fenced by FENCED_INSTANCE_ID, say): the consumer delivers nothing any
+        // more, so retrying would leave the instance looking alive and ready
+        // while it processes nothing (tests/kafka_faults.rs saw it). Exit and
+        // let the supervisor restart the instance.
+        KafkaError::MessageConsumptionFatal(_) => ErrorClass::Fatal,
         _ => match e.rdkafka_error_code() {
             Some(code) => classify_code(code),
             None => ErrorClass::Retriable,
@@ -130,6 +136,20 @@ mod tests {
                 RDKafkaErrorCode::TopicAuthorizationFailed
             )),
             ErrorClass::Fatal
+        );
+        // A fatal consumer error ends the run; the same code outside the
+        // consumer's fatal state is an ordinary retriable one.
+        assert_eq!(
+            classify(&KafkaError::MessageConsumptionFatal(
+                RDKafkaErrorCode::FencedInstanceId
+            )),
+            ErrorClass::Fatal
+        );
+        assert_eq!(
+            classify(&KafkaError::MessageConsumption(
+                RDKafkaErrorCode::AllBrokersDown
+            )),
+            ErrorClass::Retriable
         );
     }
 }

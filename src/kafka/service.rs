@@ -99,13 +99,34 @@ pub struct WartaContext {
     health: Arc<Health>,
 }
 
+/// Whether librdkafka's statistics show a broker connection up.
+fn broker_up(stats: &rdkafka::Statistics) -> bool {
+    stats
+        .brokers
+        .values()
+        .any(|b| b.nodeid >= 0 && b.state == "UP")
+}
+
+/// Producer callbacks: the broker state for `/readyz`. The consumer's
+/// statistics arrive only when the service loop polls it, and the loop does not
+/// while a batch waits on a broker that is down; the producer's polling thread
+/// delivers them regardless (tests/kafka_faults.rs found `/readyz` saying
+/// ready through a whole broker outage).
+pub struct ProducerHealth {
+    health: Arc<Health>,
+}
+
+impl ClientContext for ProducerHealth {
+    fn stats(&self, stats: rdkafka::Statistics) {
+        self.health.set_broker_up(broker_up(&stats));
+    }
+}
+
+type WartaProducer = FutureProducer<ProducerHealth>;
+
 impl ClientContext for WartaContext {
     fn stats(&self, stats: rdkafka::Statistics) {
-        let up = stats
-            .brokers
-            .values()
-            .any(|b| b.nodeid >= 0 && b.state == "UP");
-        self.health.set_broker_up(up);
+        self.health.set_broker_up(broker_up(&stats));
         for (topic, t) in &stats.topics {
             for (partition, p) in &t.partitions {
                 // -1 is librdkafka's internal "unassigned" partition.
@@ -261,6 +282,12 @@ fn producer_config(settings: &Settings) -> ClientConfig {
             k.transaction_timeout.as_millis().to_string(),
         )
         .set("linger.ms", "5");
+    if k.statistics_interval_ms > 0 {
+        c.set(
+            "statistics.interval.ms",
+            k.statistics_interval_ms.to_string(),
+        );
+    }
     if k.delivery == Delivery::ExactlyOnce {
         c.set(
             "transactional.id",
@@ -284,9 +311,11 @@ fn producer_config(settings: &Settings) -> ClientConfig {
 
 /// Creates the producer; in exactly-once mode also initialises transactions,
 /// which fences any older producer with the same transactional id.
-fn make_producer(settings: &Settings) -> Result<FutureProducer, RunError> {
-    let producer: FutureProducer = producer_config(settings)
-        .create()
+fn make_producer(settings: &Settings, health: &Arc<Health>) -> Result<WartaProducer, RunError> {
+    let producer: WartaProducer = producer_config(settings)
+        .create_with_context(ProducerHealth {
+            health: health.clone(),
+        })
         .map_err(kafka("creating the producer"))?;
     if settings.kafka.delivery == Delivery::ExactlyOnce {
         producer
@@ -311,7 +340,7 @@ where
     // The producer first: in exactly-once mode its init_transactions fences
     // this instance's previous incarnation and aborts its open transaction, so
     // a read_committed restore is not held up behind it.
-    let producer = tokio::task::block_in_place(|| make_producer(&settings))?;
+    let producer = tokio::task::block_in_place(|| make_producer(&settings, &health))?;
     let instance = instance_id();
     // This incarnation's name on its changelog records: the follower skips
     // them, and only them (a previous incarnation's records were restored).
@@ -424,7 +453,7 @@ where
                 let message = match received {
                     Ok(m) => m.detach(),
                     Err(e) => {
-                        svc.on_error("consuming", &e).await?;
+                        svc.on_consume_error(&e).await?;
                         continue;
                     }
                 };
@@ -464,7 +493,7 @@ struct Service {
     settings: Arc<Settings>,
     /// Shared with the pause guard of a slow batch.
     consumer: Arc<WartaConsumer>,
-    producer: FutureProducer,
+    producer: WartaProducer,
     deduper: Deduper,
     /// This incarnation's name, on every changelog record it writes.
     instance: String,
@@ -518,6 +547,26 @@ impl Service {
         tracing::warn!(error = %e, context, class = class.as_str(), backoff_ms = self.backoff.as_millis() as u64, "Kafka error; retrying");
         tokio::time::sleep(self.backoff).await;
         self.backoff = (self.backoff * 2).min(self.settings.kafka.retry_backoff_max);
+        Ok(())
+    }
+
+    /// Handles an error the consumer queue reports. librdkafka reconnects by
+    /// itself and queues an event for every failed attempt (a broker down, all
+    /// brokers down), so an outage leaves dozens of them behind: waiting a
+    /// doubling backoff on each stalled the loop for minutes after the broker
+    /// was back (tests/kafka_faults.rs). Each waits the base backoff only.
+    async fn on_consume_error(&mut self, e: &KafkaError) -> Result<(), RunError> {
+        if classify(e) == ErrorClass::Fatal {
+            tracing::error!(error = %e, context = "consuming", "fatal Kafka error");
+            return Err(RunError::Kafka {
+                context: "consuming",
+                source: e.clone(),
+            });
+        }
+        self.stats.retriable_errors += 1;
+        metrics::broker_retry();
+        tracing::warn!(error = %e, context = "consuming", "Kafka error; librdkafka retries by itself");
+        tokio::time::sleep(self.settings.kafka.retry_backoff).await;
         Ok(())
     }
 
@@ -704,8 +753,8 @@ impl Service {
                     ErrorClass::RecreateProducer => {
                         self.stats.producers_recreated += 1;
                         metrics::producer_recreated();
-                        let s = settings.clone();
-                        self.producer = tokio::task::block_in_place(|| make_producer(&s))?;
+                        let (s, h) = (settings.clone(), self.consumer.context().health.clone());
+                        self.producer = tokio::task::block_in_place(|| make_producer(&s, &h))?;
                         Ok(())
                     }
                     ErrorClass::AbortBatch | ErrorClass::Retriable => {

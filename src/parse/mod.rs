@@ -2,11 +2,14 @@
 //! language) and the page's headline list. Pure and synchronous: no I/O, no
 //! Kafka types, no clocks (the fetch time is the only notion of "now").
 //!
+//! - [`budget`]: the per-page work budget.
 //! - [`lang`]: per-language data (date words, boilerplate, captions, stopwords).
-//! - [`date`]: the date grammar.
+//! - [`date`]: publication dates: the grammar and every rule that resolves
+//!   them, for both page kinds.
 //! - [`textpage`]: plain-text pages, one block per line.
 //! - [`html`]: HTML pages and RSS/Atom feeds.
 
+pub mod budget;
 pub mod date;
 pub mod html;
 pub mod lang;
@@ -16,8 +19,29 @@ use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 
 use crate::event::{Caption, ContentType, DateFlag, Page, Precision, Published, Removed, Sources};
-use date::DateContext;
-use lang::{DateOrder, Lexicon};
+use lang::Lexicon;
+
+/// Bounds on one page's parse (`[parse]` in the configuration).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct ParseLimits {
+    /// Most headline items kept from one page.
+    pub max_headlines: usize,
+    /// Most body paragraphs kept in one article.
+    pub max_paragraphs: usize,
+    /// The page's work budget (see [`budget`]).
+    pub max_work_units: u64,
+}
+
+impl Default for ParseLimits {
+    /// The values of `config/default.toml`.
+    fn default() -> Self {
+        ParseLimits {
+            max_headlines: 500,
+            max_paragraphs: 5000,
+            max_work_units: 50_000_000,
+        }
+    }
+}
 
 /// Per-site facts from the configuration, applied before anything the page or
 /// the event says (an operator knows their sites better than a heuristic).
@@ -103,18 +127,8 @@ impl Parser {
             .or_else(|| hints.language.clone())
             .or_else(|| detect_language(self.lex, &page.content));
         let lang_data = language.as_deref().and_then(|c| self.lex.language(c));
-        let timezone = hints
-            .timezone
-            .or(page.timezone)
-            .or(lang_data.map(|l| l.default_timezone))
-            .unwrap_or(chrono_tz::UTC);
-        let ctx = DateContext {
-            reference: page.fetched_at,
-            timezone,
-            order: lang_data
-                .map(|l| l.numeric_date_order)
-                .unwrap_or(DateOrder::Dmy),
-        };
+        let configured = hints.timezone.or(page.timezone);
+        let (ctx, _) = date::page_context(page.fetched_at, configured, lang_data, None, None);
         let mut parsed = textpage::parse(self.lex, &mut self.dates, &page.content, &ctx);
         parsed.language = language;
         self.apply_event_fields(page, hints, &mut parsed);
@@ -128,18 +142,9 @@ impl Parser {
             .language
             .as_deref()
             .and_then(|c| self.lex.language(c));
-        let ctx = DateContext {
-            reference: page.fetched_at,
-            timezone: hints
-                .timezone
-                .or(page.timezone)
-                .or(lang_data.map(|l| l.default_timezone))
-                .unwrap_or(chrono_tz::UTC),
-            order: lang_data
-                .map(|l| l.numeric_date_order)
-                .unwrap_or(DateOrder::Dmy),
-        };
-        if let Some(meta) = metadata_date(&mut self.dates, page, &ctx) {
+        let configured = hints.timezone.or(page.timezone);
+        let (ctx, _) = date::page_context(page.fetched_at, configured, lang_data, None, None);
+        if let Some(meta) = date::metadata_date(&mut self.dates, page, &ctx) {
             parsed.published = Some(meta);
             if let Some(s) = parsed.sources.as_mut() {
                 s.published_at = Some(crate::event::FieldSource::Event);
@@ -155,33 +160,6 @@ impl Parser {
             }
         }
     }
-}
-
-/// A publication date the crawler put in `metadata` (`published_at` or
-/// `datePublished`), which outranks anything read from the text.
-fn metadata_date(
-    dates: &mut date::DateParser<'_>,
-    page: &Page,
-    ctx: &DateContext,
-) -> Option<Published> {
-    let meta = page.metadata.as_ref()?;
-    let raw = ["published_at", "datePublished", "date_published"]
-        .iter()
-        .find_map(|k| meta.get(*k)?.as_str())?;
-    let (value, precision, flags) = match DateTime::parse_from_rfc3339(raw) {
-        Ok(t) => (t, Precision::Second, Vec::new()),
-        Err(_) => {
-            let f = dates.parse_line(raw, ctx)?;
-            (f.datetime, f.precision, f.flags)
-        }
-    };
-    Some(Published {
-        value: crate::event::rfc3339(&value),
-        precision,
-        source: crate::event::DateSource::Metadata,
-        raw: raw.to_string(),
-        flags,
-    })
 }
 
 /// Language of a page the event did not label: stopwords of the languages warta

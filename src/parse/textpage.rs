@@ -8,12 +8,13 @@
 //! article titles; captions and the title come next; joining runs before repeat
 //! removal, so that a repeated paragraph that was also wrapped is recognised whole.
 
+use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::date::{DateContext, DateParser, FoundDate};
+use super::date::{text_published, DateContext, DateParser, FoundDate};
 use super::lang::Lexicon;
 use super::{HeadlineItem, ParsedPage, TitleSource};
-use crate::event::{Caption, DateSource, Published, Removed};
+use crate::event::{Caption, Removed};
 use crate::text::normalize;
 
 /// Headline titles and article titles are short; longer lines are paragraphs.
@@ -64,7 +65,9 @@ pub fn parse(
     let mut kinds: Vec<Kind> = lines
         .iter()
         .map(|l| {
-            if lex.is_boilerplate(l) {
+            if !super::budget::spend(1) {
+                Kind::Other
+            } else if lex.is_boilerplate(l) {
                 Kind::Boilerplate
             } else if let Some(d) = dates.parse_line(l, ctx) {
                 Kind::Date(d)
@@ -124,16 +127,7 @@ pub fn parse(
     let joined: Vec<String> = runs.iter().flat_map(|run| join_wrapped(run)).collect();
     let (paragraphs, normalized) = drop_repeats(joined, &mut removed);
 
-    let published = match dateline {
-        Some((d, raw)) => Some(published_from(&d, raw)),
-        None => paragraphs.iter().find_map(|p| {
-            let d = dates.find_first(p, ctx)?;
-            // In running text only a weekday-anchored date ("Jumat (8/10)")
-            // reports the news day; a bare "17 Agustus 1945" is history.
-            let raw = &p[d.span.clone()];
-            starts_with_weekday(lex, raw).then(|| published_from(&d, raw))
-        }),
-    };
+    let published = text_published(lex, dates, dateline, &paragraphs, ctx);
 
     ParsedPage {
         title: title.map(|t| (t, TitleSource::Text)),
@@ -160,27 +154,6 @@ fn clean_line(l: &str) -> &str {
                 '\u{feff}' | '\u{200b}' | '\u{200c}' | '\u{200d}' | '\u{2060}'
             )
     })
-}
-
-fn starts_with_weekday(lex: &Lexicon, raw: &str) -> bool {
-    let first = raw
-        .split(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’'))
-        .next()
-        .unwrap_or("");
-    matches!(
-        lex.date_word_raw(first),
-        Some(super::lang::DateWord::Weekday(_))
-    )
-}
-
-fn published_from(d: &FoundDate, raw: &str) -> Published {
-    Published {
-        value: crate::event::rfc3339(&d.datetime),
-        precision: d.precision,
-        source: DateSource::Text,
-        raw: raw.to_string(),
-        flags: d.flags.clone(),
-    }
 }
 
 fn char_len(s: &str) -> usize {
@@ -387,6 +360,13 @@ pub(super) struct RepeatKey {
 }
 
 /// [`drop_repeats_longer_than`] with each paragraph's [`RepeatKey`].
+///
+/// Linear in the paragraphs: a paragraph is compared only with earlier ones
+/// that share its exact hash or one of its [`NEAR_BANDS`] word min-hashes
+/// (a near repeat shares most words, so it shares a min-hash in some band
+/// with near certainty), never with all of them. Each bucket keeps its first
+/// [`BUCKET_CAP`] paragraphs, so a page of one line printed 80,000 times
+/// costs no more per line than an article.
 pub(super) fn drop_repeats_grouped(
     paragraphs: Vec<String>,
     keys: &[RepeatKey],
@@ -397,6 +377,9 @@ pub(super) fn drop_repeats_grouped(
     let mut kept: Vec<Option<(String, String)>> = Vec::with_capacity(paragraphs.len());
     // Per compared paragraph: its index in `kept`, hash, words and key.
     let mut seen: Vec<(usize, u64, WordSet, RepeatKey)> = Vec::with_capacity(paragraphs.len());
+    // Exact hash, or a band's min-hash → indices into `seen`, oldest first.
+    let mut buckets = Buckets::with_capacity(paragraphs.len() * (NEAR_BANDS + 1));
+    let mut bands = [0u64; NEAR_BANDS];
     for (i, p) in paragraphs.into_iter().enumerate() {
         let key = keys.get(i).copied().unwrap_or_default();
         let n = normalize(&p);
@@ -411,12 +394,38 @@ pub(super) fn drop_repeats_grouped(
         }
         let h = xxh3_64(n.as_bytes());
         let words = WordSet::of(&n);
-        let repeat = seen.iter().position(|(at, k, w, g)| {
+        // Below NEAR_REPEAT_MIN_WORDS only an exact copy is a repeat.
+        let near = words.count as usize >= NEAR_REPEAT_MIN_WORDS;
+        if near {
+            min_hashes(&n, &mut bands);
+        }
+        let is_repeat_of = |s: u32| {
+            let (at, k, w, g) = &seen[s as usize];
             kept[*at].is_some()
                 && (g.group.is_none() || g.group != key.group)
                 && (*k == h || w.near_repeat(&words))
-        });
+        };
+        // The earliest match, as a scan of every earlier paragraph would find.
+        let mut repeat: Option<u32> = None;
+        let mut consider = |list: &[u32]| {
+            for &s in list {
+                if repeat.is_some_and(|r| r <= s) || !super::budget::spend(1) {
+                    break;
+                }
+                if is_repeat_of(s) {
+                    repeat = Some(s);
+                    break;
+                }
+            }
+        };
+        consider(buckets.get(exact_key(h)));
+        if near {
+            for (b, m) in bands.iter().enumerate() {
+                consider(buckets.get(band_key(b, *m)));
+            }
+        }
         if let Some(s) = repeat {
+            let s = s as usize;
             removed.repeated_paragraphs += 1;
             // The later copy stays only when it replaces a deck.
             if !seen[s].3.yields || key.yields {
@@ -424,11 +433,122 @@ pub(super) fn drop_repeats_grouped(
             }
             kept[seen[s].0] = None;
         }
+        let id = seen.len() as u32;
+        buckets.file(exact_key(h), id);
+        if near {
+            for (b, m) in bands.iter().enumerate() {
+                buckets.file(band_key(b, *m), id);
+            }
+        }
         seen.push((kept.len(), h, words, key));
         kept.push(Some((p, n)));
     }
     kept.into_iter().flatten().unzip()
 }
+
+/// Paragraph ids filed under keys, oldest first, at most [`BUCKET_CAP`] per
+/// key. Most keys hold one id (distinct paragraphs have distinct min-hashes),
+/// so a single id lives in the map itself and only shared keys get a list:
+/// one allocation per page instead of one per key.
+struct Buckets {
+    /// An id, or [`LIST`] | an index into `lists`.
+    map: FxHashMap<u64, u32>,
+    lists: Vec<Vec<u32>>,
+}
+
+const LIST: u32 = 1 << 31;
+
+impl Buckets {
+    fn with_capacity(n: usize) -> Buckets {
+        Buckets {
+            map: FxHashMap::with_capacity_and_hasher(n, Default::default()),
+            lists: Vec::new(),
+        }
+    }
+
+    fn get(&self, key: u64) -> &[u32] {
+        match self.map.get(&key) {
+            None => &[],
+            Some(v) if v & LIST != 0 => &self.lists[(v & !LIST) as usize],
+            Some(v) => std::slice::from_ref(v),
+        }
+    }
+
+    fn file(&mut self, key: u64, id: u32) {
+        match self.map.entry(key) {
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(id);
+            }
+            std::collections::hash_map::Entry::Occupied(mut e) => {
+                let v = *e.get();
+                if v & LIST == 0 {
+                    e.insert(LIST | self.lists.len() as u32);
+                    self.lists.push(vec![v, id]);
+                } else {
+                    let list = &mut self.lists[(v & !LIST) as usize];
+                    if list.len() < BUCKET_CAP {
+                        list.push(id);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// Keys of the exact hash and of each band live in one map; mixing the band
+/// into the key keeps them apart (a rare clash only adds a candidate).
+fn exact_key(h: u64) -> u64 {
+    h
+}
+
+fn band_key(band: usize, m: u64) -> u64 {
+    m ^ BAND_SEEDS[band].rotate_left(23)
+}
+
+/// Min-hash bands per paragraph. Two paragraphs that pass
+/// [`WordSet::near_repeat`] share at least ~43% of their words (0.9 of the
+/// smaller, which is at least half the larger), so each band's min-hash agrees
+/// with probability >= 0.43 and all 16 miss with probability < 2e-4; copies a
+/// crawler printed twice share nearly all words and are never missed.
+const NEAR_BANDS: usize = 16;
+/// Most paragraphs a bucket remembers (the earliest ones).
+const BUCKET_CAP: usize = 32;
+
+/// The minimum, per band, of the paragraph's word hashes under that band's mix.
+fn min_hashes(normalized: &str, out: &mut [u64; NEAR_BANDS]) {
+    *out = [u64::MAX; NEAR_BANDS];
+    for w in normalized.split(' ') {
+        let h = word_hash(w);
+        for (b, m) in out.iter_mut().enumerate() {
+            // A multiply and an xor-shift per band: enough mixing for the
+            // minimum to pick an independent-looking word per band.
+            let x = (h ^ BAND_SEEDS[b]).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            let x = x ^ (x >> 29);
+            if x < *m {
+                *m = x;
+            }
+        }
+    }
+}
+
+const BAND_SEEDS: [u64; NEAR_BANDS] = [
+    0x243f_6a88_85a3_08d3,
+    0x1319_8a2e_0370_7344,
+    0xa409_3822_299f_31d0,
+    0x082e_fa98_ec4e_6c89,
+    0x4528_21e6_38d0_1377,
+    0xbe54_66cf_34e9_0c6c,
+    0xc0ac_29b7_c97c_50dd,
+    0x3f84_d5b5_b547_0917,
+    0x9216_d5d9_8979_fb1b,
+    0xd131_0ba6_98df_b5ac,
+    0x2ffd_72db_d01a_dfb7,
+    0xb8e1_afed_6a26_7e96,
+    0xba7c_9045_f12c_7f99,
+    0x24a1_9947_b391_6cf7,
+    0x0801_f2e2_858e_fc16,
+    0x6369_20d8_7157_1c06,
+];
 
 /// A paragraph's distinct words as a 512-bit Bloom-style bitmap. Comparing two
 /// bitmaps with popcounts costs a few instructions and needs no allocation; a
@@ -513,6 +633,110 @@ mod tests {
         assert!(split_caption(lex, "Harga naik 8/10 persen tahun ini.").is_none());
         assert!(split_caption(lex, "Lihat https://example.com/Berita").is_none());
         assert!(split_caption(lex, "Jakarta/Bandung").is_none());
+    }
+
+    /// The former all-pairs scan, as the reference for the bucketed one.
+    fn drop_repeats_all_pairs(
+        paragraphs: Vec<String>,
+        keys: &[RepeatKey],
+        min_words: usize,
+    ) -> Vec<String> {
+        let mut kept: Vec<Option<String>> = Vec::new();
+        let mut seen: Vec<(usize, u64, WordSet, RepeatKey)> = Vec::new();
+        for (i, p) in paragraphs.into_iter().enumerate() {
+            let key = keys.get(i).copied().unwrap_or_default();
+            let n = normalize(&p);
+            if n.is_empty() {
+                continue;
+            }
+            if min_words > 0 && n.split(' ').count() < min_words {
+                kept.push(Some(p));
+                continue;
+            }
+            let h = xxh3_64(n.as_bytes());
+            let words = WordSet::of(&n);
+            let repeat = seen.iter().position(|(at, k, w, g)| {
+                kept[*at].is_some()
+                    && (g.group.is_none() || g.group != key.group)
+                    && (*k == h || w.near_repeat(&words))
+            });
+            if let Some(s) = repeat {
+                if !seen[s].3.yields || key.yields {
+                    continue;
+                }
+                kept[seen[s].0] = None;
+            }
+            seen.push((kept.len(), h, words, key));
+            kept.push(Some(p));
+        }
+        kept.into_iter().flatten().collect()
+    }
+
+    /// Pages of paragraphs drawn from a small vocabulary, with exact copies,
+    /// copies missing or gaining a word, decks and groups: the bucketed scan
+    /// keeps exactly what the all-pairs scan kept.
+    #[test]
+    fn bucketed_repeats_match_the_all_pairs_scan() {
+        let mut state = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = |n: u64| {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state % n
+        };
+        for _ in 0..300 {
+            let count = 1 + next(40) as usize;
+            let mut paras: Vec<String> = Vec::new();
+            let mut keys = Vec::new();
+            for _ in 0..count {
+                let p = if !paras.is_empty() && next(3) == 0 {
+                    let src = &paras[next(paras.len() as u64) as usize];
+                    let mut words: Vec<&str> = src.split(' ').collect();
+                    match next(3) {
+                        0 => {}
+                        1 if words.len() > 1 => {
+                            words.remove(next(words.len() as u64) as usize);
+                        }
+                        _ => words.push("tambahan"),
+                    }
+                    words.join(" ")
+                } else {
+                    let len = 3 + next(25);
+                    (0..len)
+                        .map(|_| format!("kata{}", next(1000)))
+                        .collect::<Vec<_>>()
+                        .join(" ")
+                };
+                paras.push(p);
+                keys.push(RepeatKey {
+                    group: (next(4) == 0).then(|| next(2) as u32),
+                    yields: next(6) == 0,
+                });
+            }
+            for min_words in [0, 10] {
+                let expected = drop_repeats_all_pairs(paras.clone(), &keys, min_words);
+                let (got, _) =
+                    drop_repeats_grouped(paras.clone(), &keys, &mut Removed::default(), min_words);
+                assert_eq!(got, expected, "{paras:#?} {keys:?}");
+            }
+        }
+    }
+
+    #[test]
+    fn a_repeat_far_down_a_long_page_is_found() {
+        let word = |i: u64, k: u64| {
+            let x = (i * 16 + k + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
+            format!("k{:x}", x >> 40)
+        };
+        let mut paras: Vec<String> = (0..20_000u64)
+            .map(|i| (0..10).map(|k| word(i, k)).collect::<Vec<_>>().join(" "))
+            .collect();
+        paras.push(paras[3].clone());
+        paras.push(format!("{} tambahan", paras[5]));
+        let mut removed = Removed::default();
+        let (kept, _) = drop_repeats(paras, &mut removed);
+        assert_eq!(kept.len(), 20_000);
+        assert_eq!(removed.repeated_paragraphs, 2);
     }
 
     #[test]

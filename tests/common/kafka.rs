@@ -319,6 +319,68 @@ pub async fn create_topics_with(
             panic!("cannot create {topic}: {code:?}");
         }
     }
+    tokio::task::block_in_place(|| wait_for_topics(brokers, &names));
+}
+
+/// Waits (at most 30 s) until the broker's metadata shows every partition of
+/// `names` with a leader: a topic just created may not be served yet, and a
+/// service started on it at once would fail its first request.
+pub fn wait_for_topics(brokers: &str, names: &[String]) {
+    let c: BaseConsumer = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("metadata client");
+    let started = std::time::Instant::now();
+    loop {
+        let ready = c
+            .fetch_metadata(None, Duration::from_secs(5))
+            .map(|m| {
+                names.iter().all(|n| {
+                    m.topics().iter().any(|t| {
+                        t.name() == n
+                            && t.error().is_none()
+                            && !t.partitions().is_empty()
+                            && t.partitions()
+                                .iter()
+                                .all(|p| p.leader() >= 0 && p.error().is_none())
+                    })
+                })
+            })
+            .unwrap_or(false);
+        if ready {
+            return;
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "topics {names:?} not served 30 s after their creation"
+        );
+        std::thread::sleep(Duration::from_millis(100));
+    }
+}
+
+/// Creates more topics of `partitions` each on the test broker.
+pub async fn create_more_topics(brokers: &str, names: &[String], partitions: i32) {
+    let admin: AdminClient<DefaultClientContext> = ClientConfig::new()
+        .set("bootstrap.servers", brokers)
+        .create()
+        .expect("admin client");
+    let topics: Vec<NewTopic<'_>> = names
+        .iter()
+        .map(|n| NewTopic::new(n, partitions, TopicReplication::Fixed(1)))
+        .collect();
+    for r in admin
+        .create_topics(
+            &topics,
+            &AdminOptions::new().operation_timeout(Some(Duration::from_secs(10))),
+        )
+        .await
+        .expect("create topics")
+    {
+        if let Err((topic, code)) = r {
+            panic!("cannot create {topic}: {code:?}");
+        }
+    }
+    tokio::task::block_in_place(|| wait_for_topics(brokers, names));
 }
 
 pub fn topic_env(prefix: &str) -> Vec<(String, String)> {

@@ -54,7 +54,7 @@ pub fn decode(bytes: &[u8], declared: Option<&str>) -> (String, &'static str, Ch
             let (text, _, _) = enc.decode(bytes);
             (text.into_owned(), enc.name(), how)
         }
-        Some((enc, how)) if enc == UTF_8 && std::str::from_utf8(bytes).is_ok() => (
+        Some((enc, how)) if enc == UTF_8 && mostly_utf8(bytes) => (
             String::from_utf8_lossy(bytes).into_owned(),
             UTF_8.name(),
             how,
@@ -67,6 +67,23 @@ pub fn decode(bytes: &[u8], declared: Option<&str>) -> (String, &'static str, Ch
             }
         },
     }
+}
+
+/// Whether bytes declared UTF-8 are UTF-8 with a few damaged bytes (a
+/// truncated character, one stray byte) rather than a legacy charset under a
+/// wrong label: they hold valid multi-byte characters and at most one invalid
+/// sequence per ten of them. Decoding such a page as windows-1252 would turn
+/// every correct "é" into "Ã©" to save one replacement character.
+fn mostly_utf8(bytes: &[u8]) -> bool {
+    let mut invalid = 0usize;
+    let mut multibyte = 0usize;
+    for chunk in bytes.utf8_chunks() {
+        multibyte += chunk.valid().chars().filter(|c| !c.is_ascii()).count();
+        if !chunk.invalid().is_empty() {
+            invalid += 1;
+        }
+    }
+    invalid == 0 || (multibyte > 0 && invalid <= (multibyte / 10).max(1))
 }
 
 /// The charset a `<meta>` tag in the first 4 KiB declares (the standard
@@ -112,6 +129,24 @@ fn find(hay: &[u8], needle: &[u8]) -> Option<usize> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn utf8_with_a_stray_byte_stays_utf8() {
+        let (text, name, _) = decode(b"<p>Kaf\xc3\xa9 \xff</p>", Some("utf-8"));
+        assert_eq!(name, "UTF-8");
+        assert_eq!(text, "<p>Kaf\u{e9} \u{fffd}</p>");
+        // The same from the page's own <meta>.
+        let (text, _, _) = decode(
+            b"<meta charset=utf-8><p>Kaf\xc3\xa9 caf\xc3\xa9 \xff</p>",
+            None,
+        );
+        assert!(text.contains("Kaf\u{e9} caf\u{e9}"), "{text}");
+        // A legacy page under a UTF-8 label has no valid multi-byte
+        // characters: it is still read as windows-1252.
+        let (text, name, _) = decode(b"<p>caf\xe9 na\xefve</p>", Some("utf-8"));
+        assert_eq!(name, "windows-1252");
+        assert_eq!(text, "<p>caf\u{e9} na\u{ef}ve</p>");
+    }
 
     #[test]
     fn bom_declared_meta_and_fallback() {

@@ -24,6 +24,10 @@ use std::sync::LazyLock;
 use aho_corasick::AhoCorasick;
 
 use super::dom::{push_collapsed, AttrName, Dom, Tag};
+use crate::event::Removed;
+use crate::parse::date::{DateContext, DateParser};
+use crate::parse::lang::Lexicon;
+use crate::parse::textpage::{drop_repeats_grouped, RepeatKey};
 
 /// Link density a container may have before its score is discounted.
 const LINK_DENSITY_ALLOWANCE: f32 = 0.2;
@@ -810,6 +814,49 @@ fn ends_sentence(dom: &Dom, i: usize) -> bool {
     let mut s = String::new();
     dom.text_content(i, &mut s);
     s.trim_end().ends_with(['.', '!', '?', '"', '”'])
+}
+
+/// Paragraphs shorter than this (in words) may repeat on an HTML page.
+const REPEAT_MIN_WORDS: usize = 10;
+
+/// The article's paragraphs from the extracted blocks, with their normalized
+/// forms: boilerplate lines, short date lines and the heading that repeats
+/// the title dropped, then repeated paragraphs.
+#[allow(clippy::too_many_arguments)]
+pub fn paragraphs(
+    lex: &Lexicon,
+    dates: &mut DateParser<'_>,
+    ctx: &DateContext,
+    dom: &Dom,
+    analysis: &Analysis,
+    extracted: &Extracted,
+    title_norm: Option<&str>,
+    removed: &mut Removed,
+) -> (Vec<String>, Vec<String>) {
+    let mut paragraphs = Vec::new();
+    // A `<p>`'s parent (paragraphs side by side in one parent may repeat a
+    // line on purpose); a heading is a deck that yields to its body copy.
+    let mut keys = Vec::new();
+    for &bi in &extracted.blocks {
+        let b = &analysis.blocks[bi];
+        let text = b.text.trim();
+        if lex.is_boilerplate(text) {
+            removed.boilerplate_lines += 1;
+            continue;
+        }
+        if b.chars < 60 && dates.parse_line(text, ctx).is_some() {
+            continue;
+        }
+        if b.tag.is_heading() && title_norm == Some(&crate::text::normalize(text)) {
+            continue;
+        }
+        paragraphs.push(text.to_string());
+        keys.push(RepeatKey {
+            group: (b.tag == Tag::P).then(|| dom.parent(b.elem as usize) as u32),
+            yields: b.tag.is_heading(),
+        });
+    }
+    drop_repeats_grouped(paragraphs, &keys, removed, REPEAT_MIN_WORDS)
 }
 
 /// The first photo caption in or near the article: `<figcaption>`, or an

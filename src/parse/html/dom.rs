@@ -24,6 +24,11 @@ use html5ever::tokenizer::{
 
 /// Deepest element nesting kept as a tree; Blink and WebKit use the same bound.
 pub const MAX_DEPTH: usize = 512;
+/// Most attributes a tag keeps. html5ever compares each new attribute name
+/// with every earlier one of its tag (its duplicate check), so one tag with
+/// 10^6 distinct names took longer than ten minutes; [`cap_attributes`] cuts
+/// the rest before the tokenizer sees them. Real tags carry a few dozen.
+pub const MAX_ATTRS: usize = 100;
 /// How far down the open-element stack an implied end tag looks.
 const MAX_SCOPE_SCAN: usize = 48;
 
@@ -246,9 +251,10 @@ impl Dom {
     /// `skip`: move past discarded raw text without tokenizing it; only tests
     /// turn it off, to show the tokens are the same either way.
     fn parse_skipping(html: &str, skip: bool) -> Dom {
+        let html = cap_attributes(html, MAX_ATTRS);
         let builder = Builder::new(html.len());
         let queue = BufferQueue::default();
-        queue.push_back(StrTendril::from_slice(html));
+        queue.push_back(StrTendril::from_slice(&html));
         let tok = Tokenizer::new(
             Sink {
                 builder: RefCell::new(builder),
@@ -658,6 +664,128 @@ impl Builder {
     }
 }
 
+/// `html` with every tag's attributes after the first `max` removed, in one
+/// pass; borrowed when no tag has more. The scan follows the tokenizer's tag
+/// states (quoted and unquoted values, names that are not followed by `=`)
+/// and steps over comments and raw-text elements, whose `<` starts no tag.
+pub fn cap_attributes(html: &str, max: usize) -> std::borrow::Cow<'_, str> {
+    let b = html.as_bytes();
+    let space = |c: u8| matches!(c, b'\t' | b'\n' | b'\x0C' | b'\r' | b' ');
+    let mut out: Option<String> = None;
+    // Bytes of `html` before this are in `out` (or were cut).
+    let mut copied = 0;
+    let mut i = 0;
+    while let Some(off) = memchr::memchr(b'<', &b[i..]) {
+        i += off + 1;
+        if b[i..].starts_with(b"!--") {
+            i = memchr::memmem::find(&b[i..], b"-->").map_or(b.len(), |k| i + k + 3);
+            continue;
+        }
+        let end_tag = b.get(i) == Some(&b'/');
+        if end_tag {
+            i += 1;
+        }
+        if !b.get(i).is_some_and(u8::is_ascii_alphabetic) {
+            continue;
+        }
+        let name_start = i;
+        while i < b.len() && !space(b[i]) && !matches!(b[i], b'/' | b'>') {
+            i += 1;
+        }
+        let name = &b[name_start..i];
+        let mut count = 0;
+        let mut cut = None;
+        loop {
+            while i < b.len() && (space(b[i]) || b[i] == b'/') {
+                i += 1;
+            }
+            if i >= b.len() || b[i] == b'>' {
+                break;
+            }
+            count += 1;
+            if count > max && cut.is_none() {
+                cut = Some(i);
+            }
+            // The name: its first character may be anything, even `=`.
+            i += 1;
+            while i < b.len() && !space(b[i]) && !matches!(b[i], b'/' | b'>' | b'=') {
+                i += 1;
+            }
+            let mut j = i;
+            while j < b.len() && space(b[j]) {
+                j += 1;
+            }
+            if b.get(j) != Some(&b'=') {
+                continue;
+            }
+            j += 1;
+            while j < b.len() && space(b[j]) {
+                j += 1;
+            }
+            match b.get(j) {
+                Some(&q @ (b'"' | b'\'')) => {
+                    j = memchr::memchr(q, &b[j + 1..]).map_or(b.len(), |k| j + 1 + k + 1);
+                }
+                _ => {
+                    while j < b.len() && !space(b[j]) && b[j] != b'>' {
+                        j += 1;
+                    }
+                }
+            }
+            i = j;
+        }
+        if let Some(c) = cut {
+            // `c` and `i` follow ASCII bytes (or are the end), so both are
+            // char boundaries.
+            let o = out.get_or_insert_with(|| String::with_capacity(html.len()));
+            o.push_str(&html[copied..c]);
+            copied = i;
+        }
+        if !end_tag {
+            let raw = [
+                &b"script"[..],
+                b"style",
+                b"textarea",
+                b"title",
+                b"xmp",
+                b"iframe",
+                b"noembed",
+                b"noframes",
+                b"noscript",
+            ];
+            if raw.iter().any(|r| r.eq_ignore_ascii_case(name)) {
+                let mut close = Vec::with_capacity(name.len() + 2);
+                close.extend_from_slice(b"</");
+                close.extend(name.iter().map(u8::to_ascii_lowercase));
+                // Raw text ends at the first `</name`, in any case.
+                let mut k = i.min(b.len());
+                i = b.len();
+                while let Some(off) = memchr::memmem::find(&b[k..], b"</") {
+                    let at = k + off;
+                    if b[at..]
+                        .get(..close.len())
+                        .is_some_and(|t| t.eq_ignore_ascii_case(&close))
+                    {
+                        i = at;
+                        break;
+                    }
+                    k = at + 2;
+                }
+            }
+        }
+        if i >= b.len() {
+            break;
+        }
+    }
+    match out {
+        None => std::borrow::Cow::Borrowed(html),
+        Some(mut o) => {
+            o.push_str(&html[copied..]);
+            std::borrow::Cow::Owned(o)
+        }
+    }
+}
+
 struct Sink<'q> {
     builder: RefCell<Builder>,
     /// The tokenizer's input, so that raw text nobody reads can be skipped.
@@ -708,6 +836,14 @@ impl TokenSink for Sink<'_> {
     type Handle = ();
 
     fn process_token(&self, token: Token, _line: u64) -> TokenSinkResult<()> {
+        if !crate::parse::budget::spend(1) {
+            // Out of budget: the page is dead-lettered, so the rest of the
+            // input is dropped rather than tokenized.
+            if let Some(q) = self.input {
+                while q.pop_front().is_some() {}
+            }
+            return TokenSinkResult::Continue;
+        }
         let mut b = self.builder.borrow_mut();
         match token {
             Token::TagToken(tag) => match tag.kind {
@@ -729,7 +865,9 @@ impl TokenSink for Sink<'_> {
                     b.at_start = true;
                 }
             }
-            Token::DoctypeToken(_) => b.at_start = false,
+            // A doctype comes before the root element (`<!DOCTYPE rss …>`
+            // heads RSS 0.91 feeds), so the next start tag is still the root.
+            Token::DoctypeToken(_) => {}
             Token::NullCharacterToken | Token::EOFToken | Token::ParseError(_) => {}
         }
         TokenSinkResult::Continue
@@ -752,6 +890,40 @@ mod tests {
             .map(|i| (d.tag(i), d.parent(i), d.end(i), d.text_of(i)))
             .collect();
         format!("{nodes:?} {:?} {:?} {}", d.json_ld, d.title, d.feed)
+    }
+
+    #[test]
+    fn a_doctype_does_not_hide_the_feed_root() {
+        let d = Dom::parse(
+            "<?xml version=\"1.0\"?>\n<!DOCTYPE rss PUBLIC \"-//Netscape Communications//DTD RSS 0.91//EN\" \"http://my.netscape.com/publish/formats/rss-0.91.dtd\">\n<rss version=\"0.91\"><channel><item><title>A</title></item></channel></rss>",
+        );
+        assert!(d.feed);
+        assert!(!Dom::parse("<!DOCTYPE html><html><body><rss>x</rss></body></html>").feed);
+    }
+
+    #[test]
+    fn attributes_beyond_the_cap_are_cut_before_the_tokenizer() {
+        let many: String = (0..300).map(|i| format!(" a{i}=\"v>{i}\"")).collect();
+        let html = format!("<div{many} class=late>x</div><p id=p>after</p>");
+        let capped = cap_attributes(&html, 100);
+        let expected: String = (0..100).map(|i| format!(" a{i}=\"v>{i}\"")).collect();
+        assert_eq!(capped, format!("<div{expected} >x</div><p id=p>after</p>"));
+        let d = Dom::parse(&html);
+        let p = (0..d.len()).find(|&i| d.tag(i) == Tag::P).unwrap();
+        assert_eq!(d.attr(p, AttrName::Id), Some("p"));
+        assert_eq!(d.text_of(p + 1), "after");
+        // Pages within the cap, and raw text that merely contains `<`, are
+        // passed through untouched.
+        let script = format!("<script>if (a<b{}) {{}}</script><p>x</p>", " c".repeat(300));
+        assert!(matches!(
+            cap_attributes(&script, 100),
+            std::borrow::Cow::Borrowed(_)
+        ));
+        let comment = format!("<!-- <a{} --><p>x</p>", " c".repeat(300));
+        assert!(matches!(
+            cap_attributes(&comment, 100),
+            std::borrow::Cow::Borrowed(_)
+        ));
     }
 
     #[test]

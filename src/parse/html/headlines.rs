@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use super::dom::{AttrName, Dom, Tag};
-use super::parse_machine_date;
+use crate::parse::date::parse_machine_date;
 use crate::parse::date::{DateContext, DateParser, FoundDate};
 use crate::parse::HeadlineItem;
 
@@ -61,6 +61,9 @@ pub fn html(
     for i in 0..dom.len() {
         if dom.tag(i) != Tag::A {
             continue;
+        }
+        if !crate::parse::budget::spend(1) {
+            break;
         }
         let Some(href) = dom.attr(i, AttrName::Href) else {
             continue;
@@ -158,6 +161,9 @@ fn item_date(
     buf: &mut String,
 ) -> Option<FoundDate> {
     let end = dom.end(item).min(item + 400);
+    if !crate::parse::budget::spend((end - item) as u64) {
+        return None;
+    }
     for (j, &linked) in in_link.iter().enumerate().take(end).skip(item) {
         match dom.tag(j) {
             Tag::Time => {

@@ -1,5 +1,5 @@
 //! The date grammar: reads the date and time shapes news pages print, in any
-//! language that has a data file (see [`super::lang`]).
+//! language that has a data file (see [`crate::parse::lang`]).
 //!
 //! A string is split into tokens (words, numbers, punctuation), and a small
 //! recursive-descent grammar matches, at a token position:
@@ -25,8 +25,8 @@ use chrono::{
 };
 use chrono_tz::Tz;
 
-use super::lang::{DateOrder, DateWord, Lexicon};
 use crate::event::{DateFlag, Precision};
+use crate::parse::lang::{DateOrder, DateWord, Lexicon};
 
 /// How far back a year is inferred for dates printed without one.
 const MAX_YEARS_BACK: i32 = 7;
@@ -121,7 +121,7 @@ fn tokenize(s: &str, lex: &Lexicon, out: &mut Vec<Token>) {
                 }
             }
             let w = &s[i..end];
-            let meaning = if w.len() <= super::lang::MAX_DATE_WORD_BYTES {
+            let meaning = if w.len() <= crate::parse::lang::MAX_DATE_WORD_BYTES {
                 lex.date_word_raw(w)
             } else {
                 None
@@ -525,7 +525,7 @@ impl Cursor<'_> {
                 j += 2;
             }
         }
-        super::lang::parse_offset(&text).map(|o| (o, j))
+        crate::parse::lang::parse_offset(&text).map(|o| (o, j))
     }
 }
 
