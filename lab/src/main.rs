@@ -81,7 +81,8 @@ enum EvalCommand {
         /// Also list every miss.
         #[arg(long)]
         verbose: bool,
-        /// Write the AEB bodies warta extracted to FILE, in AEB's output format.
+        /// Write the AEB bodies warta extracted to FILE, in AEB's output format
+        /// (with `body`: every corpus's bodies, in lab/peers/bodies.py's format).
         #[arg(long, value_name = "FILE")]
         predictions: Option<PathBuf>,
         /// `body`: a peer's bodies to score beside warta's, as written by
@@ -232,6 +233,17 @@ fn run(command: Command, settings: Settings) -> anyhow::Result<()> {
                     })
                     .transpose()?;
                 let r = eval_body::evaluate(&pages, peer.as_ref().map(|v| ("trafilatura", v)));
+                if let Some(path) = predictions.as_ref().filter(|_| corpus == "body") {
+                    let mut json = serde_json::Map::new();
+                    for p in &r.pages {
+                        let by_corpus = json
+                            .entry(p.corpus.name())
+                            .or_insert_with(|| serde_json::Value::Object(Default::default()));
+                        by_corpus[&p.key] = serde_json::Value::String(p.body.clone());
+                    }
+                    std::fs::write(path, serde_json::to_vec(&json)?)
+                        .with_context(|| format!("writing {}", path.display()))?;
+                }
                 if verbose {
                     out(format_args!("{r:#}"))?;
                 } else {
