@@ -125,7 +125,7 @@ impl Parser {
             .language
             .clone()
             .or_else(|| hints.language.clone())
-            .or_else(|| detect_language(self.lex, &page.content));
+            .or_else(|| detect_language(self.lex, &textpage::prose_sample(&page.content)));
         let lang_data = language.as_deref().and_then(|c| self.lex.language(c));
         let configured = hints.timezone.or(page.timezone);
         let (ctx, _) = date::page_context(page.fetched_at, configured, lang_data, None, None);
