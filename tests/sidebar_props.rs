@@ -160,6 +160,26 @@ enum Style {
     DayOnly,
     /// `Jumat (8/10)` (no year: the latest fitting year before the fetch)
     WeekdayDayMonth,
+    /// `Rabu (31/12/2025) 08:59 WIB`
+    WeekdayParenNumeric,
+    /// `45 menit yang lalu`
+    MinutesAgoId,
+    /// `2 jam lalu`
+    HoursAgoId,
+    /// `3 hari lalu` (day only)
+    DaysAgoId,
+    /// `Kemarin` (day only)
+    Yesterday,
+    /// `Kemarin, 14:32`
+    YesterdayAt,
+    /// `5 minutes ago`
+    MinutesAgoEn,
+    /// `3 hours ago`
+    HoursAgoEn,
+    /// `Yesterday` (day only)
+    YesterdayEn,
+    /// `14:32 WIB` (today)
+    TimeOnly,
 }
 
 const STYLES: &[Style] = &[
@@ -179,6 +199,16 @@ const STYLES: &[Style] = &[
     Style::WeekdayDay,
     Style::DayOnly,
     Style::WeekdayDayMonth,
+    Style::WeekdayParenNumeric,
+    Style::MinutesAgoId,
+    Style::HoursAgoId,
+    Style::DaysAgoId,
+    Style::Yesterday,
+    Style::YesterdayAt,
+    Style::MinutesAgoEn,
+    Style::HoursAgoEn,
+    Style::YesterdayEn,
+    Style::TimeOnly,
 ];
 
 /// What a stamp must resolve to.
@@ -193,8 +223,25 @@ impl Style {
     /// each style maps into the range it can express), and what it means.
     fn stamp(self, fetched: DateTime<Utc>, age: u32) -> (String, Expected) {
         let zone = FixedOffset::east_opt(WIB).unwrap();
-        // Items up to ~3 weeks old, to the second.
-        let t = (fetched - Duration::seconds((age % (21 * 86_400)) as i64)).with_timezone(&zone);
+        let today = fetched.with_timezone(&zone).num_seconds_from_midnight();
+        // How long before the fetch the item is: what the style can express,
+        // or up to three weeks, to the second.
+        let ago = match self {
+            Style::MinutesAgoId | Style::MinutesAgoEn => 60 * (1 + age % 59),
+            Style::HoursAgoId | Style::HoursAgoEn => 3_600 * (1 + age % 23),
+            Style::DaysAgoId => 86_400 * (1 + age % 6),
+            Style::Yesterday | Style::YesterdayEn => 86_400,
+            // Some time on the day before the fetch's local day.
+            Style::YesterdayAt => today + 1 + age % 86_399,
+            // Some time earlier on the fetch's local day.
+            Style::TimeOnly => age % (today + 1),
+            _ => age % (21 * 86_400),
+        };
+        let t = (fetched - Duration::seconds(ago as i64)).with_timezone(&zone);
+        let plural = |n: u32, unit: &str| match n {
+            1 => format!("1 {unit} ago"),
+            n => format!("{n} {unit}s ago"),
+        };
         let minute = t.with_second(0).unwrap().with_nanosecond(0).unwrap();
         let midnight = zone
             .from_local_datetime(&t.date_naive().and_time(NaiveTime::MIN))
@@ -264,6 +311,20 @@ impl Style {
             Style::WeekdayDay => by_day(format!("{}, {d} {} {y}", nth(HARI, wd), nth(BULAN, m))),
             Style::DayOnly => by_day(format!("{d} {} {y}", nth(BULAN, m))),
             Style::WeekdayDayMonth => by_day(format!("{} ({d}/{})", nth(HARI, wd), m + 1)),
+            Style::WeekdayParenNumeric => by_minute(format!(
+                "{} ({d:02}/{:02}/{y}) {h:02}:{mi:02} WIB",
+                nth(HARI, wd),
+                m + 1
+            )),
+            Style::MinutesAgoId => by_minute(format!("{} menit yang lalu", ago / 60)),
+            Style::HoursAgoId => by_minute(format!("{} jam lalu", ago / 3_600)),
+            Style::DaysAgoId => by_day(format!("{} hari lalu", ago / 86_400)),
+            Style::Yesterday => by_day("Kemarin".to_string()),
+            Style::YesterdayAt => by_minute(format!("Kemarin, {h:02}:{mi:02}")),
+            Style::MinutesAgoEn => by_minute(plural(ago / 60, "minute")),
+            Style::HoursAgoEn => by_minute(plural(ago / 3_600, "hour")),
+            Style::YesterdayEn => by_day("Yesterday".to_string()),
+            Style::TimeOnly => by_minute(format!("{h:02}:{mi:02} WIB")),
         }
     }
 }
@@ -519,6 +580,8 @@ fn check(case: &Case, parser: &mut Parser, pages: &AtomicUsize) -> Result<(), Te
 #[test]
 fn generated_sidebar_pages_keep_the_article_and_give_every_headline() {
     let started = std::time::Instant::now();
+    // Loaded here, so a missing corpus fails once and not in every case.
+    let _ = corpus();
     let pages = AtomicUsize::new(0);
     let parser = std::cell::RefCell::new(Parser::new());
     let mut runner = TestRunner::new(Config {

@@ -11,10 +11,10 @@
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::date::{text_published, DateContext, DateParser, FoundDate};
+use super::date::{text_published, DateContext, DateParser, DateRejected, FoundDate};
 use super::lang::Lexicon;
 use super::{HeadlineItem, ParsedPage, TitleSource};
-use crate::event::{Caption, Removed};
+use crate::event::{Caption, RejectedDate, Removed};
 use crate::text::normalize;
 
 /// Headline titles and article titles are short; longer lines are paragraphs.
@@ -36,7 +36,9 @@ const NEAR_REPEAT_MIN_WORDS: usize = 8;
 enum Kind {
     Other,
     Boilerplate,
-    Date(FoundDate),
+    /// A line the date grammar reads whole: a date, or a stamp that cannot
+    /// be one (`31 Desember 99999`), which is still no body text.
+    Date(Result<FoundDate, DateRejected>),
     HeadlineTitle,
     HeadlineDate,
 }
@@ -69,7 +71,7 @@ pub fn parse(
                 Kind::Other
             } else if lex.is_boilerplate(l) {
                 Kind::Boilerplate
-            } else if let Some(d) = dates.parse_line(l, ctx) {
+            } else if let Some(d) = dates.parse_stamp(l, ctx) {
                 Kind::Date(d)
             } else {
                 Kind::Other
@@ -84,6 +86,7 @@ pub fn parse(
 
     let mut caption: Option<Caption> = None;
     let mut dateline: Option<(FoundDate, &str)> = None;
+    let mut date_rejected: Option<RejectedDate> = None;
     let mut title: Option<String> = None;
     // Runs of body lines; a run breaks wherever a non-body line stood, because
     // a wrapped paragraph is never split by a caption or a date.
@@ -101,9 +104,18 @@ pub fn parse(
                     runs.push(Vec::new());
                 }
             }
-            Kind::Date(d) => {
+            Kind::Date(Ok(d)) => {
                 if dateline.is_none() {
                     dateline = Some((d.clone(), line));
+                }
+                runs.push(Vec::new());
+            }
+            Kind::Date(Err(e)) => {
+                if date_rejected.is_none() {
+                    date_rejected = Some(RejectedDate {
+                        raw: line.to_string(),
+                        reason: e.reason,
+                    });
                 }
                 runs.push(Vec::new());
             }
@@ -133,7 +145,8 @@ pub fn parse(
     let joined: Vec<String> = runs.iter().flat_map(|run| join_wrapped(run)).collect();
     let (paragraphs, normalized) = drop_repeats(joined, &mut removed);
 
-    let published = text_published(lex, dates, dateline, &paragraphs, ctx);
+    let (published, date_rejected) =
+        text_published(lex, dates, dateline, date_rejected, &paragraphs, ctx);
 
     ParsedPage {
         title: title.map(|t| (t, TitleSource::Text)),
@@ -141,6 +154,7 @@ pub fn parse(
         paragraphs,
         normalized,
         published,
+        date_rejected,
         language: None,
         headlines,
         removed,
@@ -243,17 +257,19 @@ fn find_headline_lists(
                     } else {
                         (at[j], at[j + 1])
                     };
-                    let Kind::Date(found) = std::mem::replace(&mut kinds[d], Kind::HeadlineDate)
+                    let Kind::Date(stamp) = std::mem::replace(&mut kinds[d], Kind::HeadlineDate)
                     else {
                         continue;
                     };
                     kinds[t] = Kind::HeadlineTitle;
+                    // An impossible stamp still marks a list item, without a time.
+                    let found = stamp.ok();
                     items.push(HeadlineItem {
                         title: lines[t].to_string(),
                         url: None,
-                        published_at: Some(found.datetime),
-                        precision: Some(found.precision),
-                        flags: found.flags,
+                        published_at: found.as_ref().map(|f| f.datetime),
+                        precision: found.as_ref().map(|f| f.precision),
+                        flags: found.map(|f| f.flags).unwrap_or_default(),
                     });
                 }
                 // The run's lines and the boilerplate around and between them.
