@@ -14,15 +14,16 @@ mod common;
 
 use std::io::BufRead;
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use chrono::{DateTime, Datelike, Duration, FixedOffset, NaiveTime, TimeZone, Timelike, Utc};
 use proptest::prelude::*;
 use proptest::test_runner::{Config, TestRunner};
+use warta::config::Settings;
 use warta::event::{ArticleVerdict, Page, Precision, SourceRef};
-use warta::validate::InputLimits;
 use warta::parse::{ParsedPage, Parser, SiteHints};
 use warta::pipeline::{Outcome, Pipeline};
+use warta::validate::InputLimits;
 
 /// Cases per run; each builds two sidebar pages (a crawl and a recrawl).
 const CASES: u32 = 2_600;
@@ -526,12 +527,16 @@ fn parse(parser: &mut Parser, event: &[u8]) -> ParsedPage {
 /// A pipeline with a small dedup index (the default allocates for a million
 /// articles).
 fn pipeline() -> Pipeline {
-    let env = [
-        ("DEDUP__MAX_ARTICLES", "100"),
-        ("DEDUP__MAX_HEADLINES", "100"),
-    ]
-    .map(|(k, v)| (format!("WARTA__{k}"), v.to_string()));
-    Pipeline::new(common::settings_from_env(env.into_iter().collect())).unwrap()
+    static SETTINGS: OnceLock<Arc<Settings>> = OnceLock::new();
+    let settings = SETTINGS.get_or_init(|| {
+        let env = [
+            ("DEDUP__MAX_ARTICLES", "100"),
+            ("DEDUP__MAX_HEADLINES", "100"),
+        ]
+        .map(|(k, v)| (format!("WARTA__{k}"), v.to_string()));
+        common::settings_from_env(env.into_iter().collect())
+    });
+    Pipeline::new(settings.clone()).unwrap()
 }
 
 fn check(case: &Case, parser: &mut Parser, pages: &AtomicUsize) -> Result<(), TestCaseError> {
@@ -584,8 +589,13 @@ fn generated_sidebar_pages_keep_the_article_and_give_every_headline() {
     let _ = corpus();
     let pages = AtomicUsize::new(0);
     let parser = std::cell::RefCell::new(Parser::new());
+    // PROPTEST_CASES raises the count for a longer hunt; never below CASES.
+    let cases = std::env::var("PROPTEST_CASES")
+        .ok()
+        .and_then(|n| n.parse().ok())
+        .map_or(CASES, |n: u32| n.max(CASES));
     let mut runner = TestRunner::new(Config {
-        cases: CASES,
+        cases,
         failure_persistence: None,
         ..Config::default()
     });

@@ -144,6 +144,13 @@ impl RelativeWords {
     /// Whether `word` opens a day phrase, so a line without a digit
     /// ("Kemarin") may still be a stamp.
     pub fn opens_day(&self, word: &str) -> bool {
+        // Asked of most lines of a page: no allocation for ASCII words.
+        if word.is_ascii() {
+            return self
+                .days
+                .iter()
+                .any(|(p, _)| p.first().is_some_and(|f| f.eq_ignore_ascii_case(word)));
+        }
         let w = fold_word(word);
         self.days.iter().any(|(p, _)| p.first() == Some(&w))
     }

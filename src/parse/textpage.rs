@@ -229,61 +229,67 @@ fn find_headline_lists(
         .collect();
     let is_title = |k: &Kind, l: &str| *k == Kind::Other && is_short_line(l);
     let is_date = |k: &Kind| matches!(k, Kind::Date(_));
+    // Pairs in a row from `at[j]`, title-first or date-first.
+    let run_len = |kinds: &[Kind], mut j: usize, date_first: bool| -> usize {
+        let mut pairs = 0;
+        while j + 1 < at.len() {
+            let (t, d) = if date_first {
+                (at[j + 1], at[j])
+            } else {
+                (at[j], at[j + 1])
+            };
+            if !(is_title(&kinds[t], lines[t]) && is_date(&kinds[d])) {
+                break;
+            }
+            pairs += 1;
+            j += 2;
+        }
+        pairs
+    };
     let mut items = Vec::new();
     let mut i = 0;
     while i + 1 < at.len() {
-        // Try title-first, then date-first; each needs two pairs in a row.
-        let mut matched = false;
-        for date_first in [false, true] {
-            let pair_at = |j: usize| -> bool {
-                if j + 1 >= at.len() {
-                    return false;
-                }
-                let (t, d) = if date_first {
-                    (at[j + 1], at[j])
-                } else {
-                    (at[j], at[j + 1])
-                };
-                is_title(&kinds[t], lines[t]) && is_date(&kinds[d])
+        // Title-first wins; date-first only when reading the run title-first
+        // from the next line does not explain as much of it: a date line
+        // right before a title-first list (an article's date, then the
+        // sidebar) would otherwise shift every title onto the stamp above it.
+        let title_first = run_len(kinds, i, false);
+        let date_first = if title_first >= 2 {
+            false
+        } else {
+            let pairs = run_len(kinds, i, true);
+            if pairs < 2 || run_len(kinds, i + 1, false) >= pairs {
+                i += 1;
+                continue;
+            }
+            true
+        };
+        let end = i + 2 * run_len(kinds, i, date_first);
+        for j in (i..end).step_by(2) {
+            let (t, d) = if date_first {
+                (at[j + 1], at[j])
+            } else {
+                (at[j], at[j + 1])
             };
-            let mut end = i;
-            while pair_at(end) {
-                end += 2;
-            }
-            if (end - i) / 2 >= 2 {
-                for j in (i..end).step_by(2) {
-                    let (t, d) = if date_first {
-                        (at[j + 1], at[j])
-                    } else {
-                        (at[j], at[j + 1])
-                    };
-                    let Kind::Date(stamp) = std::mem::replace(&mut kinds[d], Kind::HeadlineDate)
-                    else {
-                        continue;
-                    };
-                    kinds[t] = Kind::HeadlineTitle;
-                    // An impossible stamp still marks a list item, without a time.
-                    let found = stamp.ok();
-                    items.push(HeadlineItem {
-                        title: lines[t].to_string(),
-                        url: None,
-                        published_at: found.as_ref().map(|f| f.datetime),
-                        precision: found.as_ref().map(|f| f.precision),
-                        flags: found.map(|f| f.flags).unwrap_or_default(),
-                    });
-                }
-                // The run's lines and the boilerplate around and between them.
-                let first = if i > 0 { at[i - 1] + 1 } else { 0 };
-                let last = at.get(end).copied().unwrap_or(lines.len());
-                in_list[first..last].fill(true);
-                i = end;
-                matched = true;
-                break;
-            }
+            let Kind::Date(stamp) = std::mem::replace(&mut kinds[d], Kind::HeadlineDate) else {
+                continue;
+            };
+            kinds[t] = Kind::HeadlineTitle;
+            // An impossible stamp still marks a list item, without a time.
+            let found = stamp.ok();
+            items.push(HeadlineItem {
+                title: lines[t].to_string(),
+                url: None,
+                published_at: found.as_ref().map(|f| f.datetime),
+                precision: found.as_ref().map(|f| f.precision),
+                flags: found.map(|f| f.flags).unwrap_or_default(),
+            });
         }
-        if !matched {
-            i += 1;
-        }
+        // The run's lines and the boilerplate around and between them.
+        let first = if i > 0 { at[i - 1] + 1 } else { 0 };
+        let last = at.get(end).copied().unwrap_or(lines.len());
+        in_list[first..last].fill(true);
+        i = end;
     }
     items
 }
@@ -751,6 +757,47 @@ mod tests {
             ]
         );
         assert_eq!(page.headlines.len(), 2);
+    }
+
+    #[test]
+    fn a_date_line_before_a_title_first_list_stays_the_article_date() {
+        let page = parse_text(
+            "Judul Berita Desa\nRabu, 31 Desember 2025 | 09:00\n\
+             Pemerintah menyatakan bahwa anggaran desa tahun depan akan disesuaikan dengan \
+             kebutuhan masing-masing daerah, kata menteri keuangan kepada wartawan di Jakarta \
+             pada hari Rabu sore setelah rapat kabinet terbatas di istana negara.\n\
+             Rabu, 31 Desember 2025 | 09:05\n\
+             Kades Diminta Tetap Tenang\nRabu, 31 Desember 2025 | 12:10\n\
+             Harga Minyak Datar\nRabu, 31 Desember 2025 | 12:08",
+        );
+        let got: Vec<(&str, String)> = page
+            .headlines
+            .iter()
+            .map(|h| (h.title.as_str(), h.published_at.unwrap().to_rfc3339()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "Kades Diminta Tetap Tenang",
+                    "2025-12-31T12:10:00+07:00".into()
+                ),
+                ("Harga Minyak Datar", "2025-12-31T12:08:00+07:00".into())
+            ]
+        );
+        assert_eq!(
+            page.published.map(|p| p.value).as_deref(),
+            Some("2025-12-31T09:00:00+07:00")
+        );
+        assert_eq!(page.paragraphs.len(), 1);
+        // A list that really is date-first still reads date-first.
+        let page = parse_text(
+            "Rabu, 31 Desember 2025 | 12:10\nKades Diminta Tetap Tenang\n\
+             Rabu, 31 Desember 2025 | 12:08\nHarga Minyak Datar\n\
+             Pemerintah menyatakan bahwa anggaran desa tahun depan akan disesuaikan.",
+        );
+        let titles: Vec<&str> = page.headlines.iter().map(|h| h.title.as_str()).collect();
+        assert_eq!(titles, ["Kades Diminta Tetap Tenang", "Harga Minyak Datar"]);
     }
 
     #[test]
