@@ -517,9 +517,7 @@ impl Case {
 }
 
 fn parse(parser: &mut Parser, event: &[u8]) -> ParsedPage {
-    let limits = InputLimits {
-        max_content_bytes: 1 << 24,
-    };
+    let limits = InputLimits::default();
     let page = Page::from_bytes(event, limits, Utc::now()).expect("a valid event");
     parser.parse(&page, &SiteHints::default())
 }
