@@ -366,6 +366,34 @@ pub enum DateFlag {
     WeekdayMismatch,
     /// The page gave no year; it was inferred from `fetched_at`.
     YearInferred,
+    /// The page gave a time of day only (`14:32 WIB`); the day is the fetch's,
+    /// or the day before when the time is later than the fetch.
+    DateInferred,
+    /// The page gave an age (`2 jam lalu`, `3 hours ago`, `kemarin`); the time
+    /// is `fetched_at` minus that age, as precise as the age's unit.
+    Relative,
+}
+
+/// Why a date printed on the page was not taken as one.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum DateRejection {
+    /// A year before 1995 (before news sites) or after the year after `fetched_at`.
+    YearOutOfRange,
+    /// A day the calendar does not have (`31 Februari`).
+    ImpossibleDate,
+    /// A time of day that does not exist (`25:10`, `12:75`).
+    ImpossibleTime,
+}
+
+/// A date line the page printed that could not be a publication date.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct RejectedDate {
+    /// The text the date was read from, verbatim.
+    pub raw: String,
+    /// Why it is not a date: `year_out_of_range`, `impossible_date` or
+    /// `impossible_time`.
+    pub reason: DateRejection,
 }
 
 /// A date the page states, with its evidence.
@@ -466,6 +494,9 @@ pub struct Article {
     pub text: String,
     /// When the article was published, or null when the page states no date.
     pub published_at: Option<Published>,
+    /// Text pages: the date line that was not taken as `published_at`, and why.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub date_rejected: Option<RejectedDate>,
     /// The language of the text: an ISO 639-1 code (`id`, `en`), or ISO 639-3
     /// for a language without one (`ace`); lowercase. From the event's
     /// `language`, the site's configuration, the page's `<html lang>`, or

@@ -23,7 +23,7 @@ use crate::dedup::index::{ArticleIndex, IndexConfig};
 use crate::dedup::minhash::{Fingerprinter, Signature};
 use crate::dedup::verdict::{ArticleKey, Decision, StoreError, Verdict};
 use crate::event::{
-    rfc3339, Article, ArticleVerdict, Headline, HeadlineVerdictKind, InvalidInput, Page,
+    rfc3339, Article, ArticleVerdict, DateFlag, Headline, HeadlineVerdictKind, InvalidInput, Page,
     RejectCode, Rejected, SourceRef, SCHEMA_VERSION,
 };
 use crate::parse::{ParsedPage, Parser};
@@ -319,7 +319,13 @@ impl Deduper {
         for (i, h) in p.parsed.headlines.iter().enumerate() {
             let id = headline_id(&p.page.site, &h.title);
             let verdict = if d.enabled {
-                let item_time = h.published_at.map(|t| t.timestamp());
+                // A time computed from the fetch ("2 jam lalu", "14:32") moves
+                // with every crawl; only a printed date can show an update.
+                let computed = h
+                    .flags
+                    .iter()
+                    .any(|f| matches!(f, DateFlag::Relative | DateFlag::DateInferred));
+                let item_time = h.published_at.filter(|_| !computed).map(|t| t.timestamp());
                 self.headline_verdict(id, item_time, now)
             } else {
                 HeadlineVerdict::New
@@ -465,6 +471,7 @@ fn article(p: &PreparedPage, decision: Decision) -> Article {
         text: parsed.paragraphs.join("\n\n"),
         paragraphs: parsed.paragraphs.clone(),
         published_at: parsed.published.clone(),
+        date_rejected: parsed.date_rejected.clone(),
         language: parsed.language.clone(),
         fetched_at: rfc3339(&page.fetched_at),
         fetched_at_source: page.fetched_at_source,

@@ -66,6 +66,15 @@ struct DatesFile {
     zones: HashMap<String, String>,
     #[serde(default)]
     filler: Vec<String>,
+    /// Units of stamps relative to the fetch ("2 jam lalu"), in seconds.
+    #[serde(default)]
+    relative_units: HashMap<String, u32>,
+    /// What follows "N unit" in such a stamp ("lalu", "yang lalu", "ago").
+    #[serde(default)]
+    relative_after: Vec<String>,
+    /// Days named relative to the fetch's day: "kemarin" = -1, "today" = 0.
+    #[serde(default)]
+    relative_days: HashMap<String, i32>,
 }
 
 #[derive(Debug, Deserialize)]
@@ -103,6 +112,55 @@ pub enum DateWord {
     Filler,
 }
 
+/// What a word means in a stamp relative to the fetch time. Kept apart from
+/// [`DateWord`]: "jam" is an hour here and a filler ("jam 14.00") there,
+/// "minggu" a week here and Sunday there.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct RelativeWords {
+    /// Unit word → seconds.
+    units: FxHashMap<String, u32>,
+    /// Phrases (as folded words) that close "N unit …".
+    after: Vec<Vec<String>>,
+    /// Phrases (as folded words) naming a day, with its offset from the fetch's day.
+    days: Vec<(Vec<String>, i32)>,
+}
+
+impl RelativeWords {
+    /// Seconds per `word` as a unit of a relative stamp.
+    pub fn unit(&self, word: &str) -> Option<u32> {
+        self.units.get(&fold_word(word)).copied()
+    }
+
+    /// The phrases that may close a relative stamp, as folded words.
+    pub fn after(&self) -> &[Vec<String>] {
+        &self.after
+    }
+
+    /// Day phrases ("kemarin", "hari ini") with their offsets in days.
+    pub fn days(&self) -> &[(Vec<String>, i32)] {
+        &self.days
+    }
+
+    /// Whether `word` opens a day phrase, so a line without a digit
+    /// ("Kemarin") may still be a stamp.
+    pub fn opens_day(&self, word: &str) -> bool {
+        // Asked of most lines of a page: no allocation for ASCII words.
+        if word.is_ascii() {
+            return self
+                .days
+                .iter()
+                .any(|(p, _)| p.first().is_some_and(|f| f.eq_ignore_ascii_case(word)));
+        }
+        let w = fold_word(word);
+        self.days.iter().any(|(p, _)| p.first() == Some(&w))
+    }
+}
+
+/// A phrase split into folded words.
+fn phrase_words(p: &str) -> Vec<String> {
+    p.split_whitespace().map(fold_word).collect()
+}
+
 /// Longest date word in bytes (Cyrillic and Arabic letters take two: "воскресенье"
 /// is 22, "листопада" 18); longer words skip the lookup.
 pub const MAX_DATE_WORD_BYTES: usize = 24;
@@ -121,6 +179,7 @@ pub struct Language {
 pub struct Lexicon {
     languages: Vec<Language>,
     date_words: FxHashMap<String, DateWord>,
+    relative: RelativeWords,
     /// Credit → its canonical spelling, keyed lowercase.
     credits: FxHashMap<String, String>,
     /// Stopword → bitmask of the languages that use it (bit i = languages[i]).
@@ -167,6 +226,7 @@ impl Lexicon {
         let mut lex = Lexicon {
             languages: Vec::new(),
             date_words: FxHashMap::default(),
+            relative: RelativeWords::default(),
             credits: FxHashMap::default(),
             stopwords: FxHashMap::default(),
             boilerplate_exact: FxHashSet::default(),
@@ -206,6 +266,15 @@ impl Lexicon {
             }
             for w in &f.dates.filler {
                 lex.add_date_word(w, DateWord::Filler);
+            }
+            for (w, secs) in &f.dates.relative_units {
+                lex.relative.units.entry(fold_word(w)).or_insert(*secs);
+            }
+            lex.relative
+                .after
+                .extend(f.dates.relative_after.iter().map(|p| phrase_words(p)));
+            for (p, days) in &f.dates.relative_days {
+                lex.relative.days.push((phrase_words(p), *days));
             }
             let (Some(lines), Some(detect)) = (f.lines, f.detect) else {
                 // Date words only: not a language of its own.
@@ -254,6 +323,11 @@ impl Lexicon {
                 self.date_words.insert(key, meaning);
             }
         }
+    }
+
+    /// The words of stamps relative to the fetch time, in every language.
+    pub fn relative(&self) -> &RelativeWords {
+        &self.relative
     }
 
     /// The meaning of a (lowercase, folded) word in any language's date grammar.

@@ -18,7 +18,9 @@ pub mod textpage;
 use chrono::{DateTime, FixedOffset};
 use chrono_tz::Tz;
 
-use crate::event::{Caption, ContentType, DateFlag, Page, Precision, Published, Removed, Sources};
+use crate::event::{
+    Caption, ContentType, DateFlag, Page, Precision, Published, RejectedDate, Removed, Sources,
+};
 use lang::Lexicon;
 
 /// Bounds on one page's parse (`[parse]` in the configuration).
@@ -82,6 +84,8 @@ pub struct ParsedPage {
     /// because the content hash and dedup fingerprints are computed from it.
     pub normalized: Vec<String>,
     pub published: Option<Published>,
+    /// Text pages: a date line that reads as a date but cannot be one.
+    pub date_rejected: Option<RejectedDate>,
     pub language: Option<String>,
     pub headlines: Vec<HeadlineItem>,
     pub removed: Removed,
@@ -125,7 +129,7 @@ impl Parser {
             .language
             .clone()
             .or_else(|| hints.language.clone())
-            .or_else(|| detect_language(self.lex, &page.content));
+            .or_else(|| detect_language(self.lex, &textpage::prose_sample(&page.content)));
         let lang_data = language.as_deref().and_then(|c| self.lex.language(c));
         let configured = hints.timezone.or(page.timezone);
         let (ctx, _) = date::page_context(page.fetched_at, configured, lang_data, None, None);

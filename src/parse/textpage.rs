@@ -11,10 +11,10 @@
 use rustc_hash::FxHashMap;
 use xxhash_rust::xxh3::xxh3_64;
 
-use super::date::{text_published, DateContext, DateParser, FoundDate};
+use super::date::{text_published, DateContext, DateParser, DateRejected, FoundDate};
 use super::lang::Lexicon;
 use super::{HeadlineItem, ParsedPage, TitleSource};
-use crate::event::{Caption, Removed};
+use crate::event::{Caption, RejectedDate, Removed};
 use crate::text::normalize;
 
 /// Headline titles and article titles are short; longer lines are paragraphs.
@@ -36,7 +36,9 @@ const NEAR_REPEAT_MIN_WORDS: usize = 8;
 enum Kind {
     Other,
     Boilerplate,
-    Date(FoundDate),
+    /// A line the date grammar reads whole: a date, or a stamp that cannot
+    /// be one (`31 Desember 99999`), which is still no body text.
+    Date(Result<FoundDate, DateRejected>),
     HeadlineTitle,
     HeadlineDate,
 }
@@ -69,7 +71,7 @@ pub fn parse(
                 Kind::Other
             } else if lex.is_boilerplate(l) {
                 Kind::Boilerplate
-            } else if let Some(d) = dates.parse_line(l, ctx) {
+            } else if let Some(d) = dates.parse_stamp(l, ctx) {
                 Kind::Date(d)
             } else {
                 Kind::Other
@@ -78,11 +80,13 @@ pub fn parse(
         .collect();
 
     let mut removed = Removed::default();
-    let headlines = find_headline_lists(&lines, &mut kinds);
+    let mut in_list = vec![false; lines.len()];
+    let headlines = find_headline_lists(&lines, &mut kinds, &mut in_list);
     removed.headline_items = headlines.len() as u32;
 
     let mut caption: Option<Caption> = None;
     let mut dateline: Option<(FoundDate, &str)> = None;
+    let mut date_rejected: Option<RejectedDate> = None;
     let mut title: Option<String> = None;
     // Runs of body lines; a run breaks wherever a non-body line stood, because
     // a wrapped paragraph is never split by a caption or a date.
@@ -90,16 +94,28 @@ pub fn parse(
     let mut seen_body = false;
     for (i, (line, kind)) in lines.iter().zip(&kinds).enumerate() {
         match kind {
-            Kind::HeadlineTitle | Kind::HeadlineDate => {
-                runs.push(Vec::new());
-            }
+            // A headline list (with its links) is set into the article, not
+            // part of it: the body on either side continues as if it were not
+            // there, so a paragraph it interrupts is still joined.
+            Kind::HeadlineTitle | Kind::HeadlineDate => {}
             Kind::Boilerplate => {
                 removed.boilerplate_lines += 1;
-                runs.push(Vec::new());
+                if !in_list[i] {
+                    runs.push(Vec::new());
+                }
             }
-            Kind::Date(d) => {
+            Kind::Date(Ok(d)) => {
                 if dateline.is_none() {
                     dateline = Some((d.clone(), line));
+                }
+                runs.push(Vec::new());
+            }
+            Kind::Date(Err(e)) => {
+                if date_rejected.is_none() {
+                    date_rejected = Some(RejectedDate {
+                        raw: line.to_string(),
+                        reason: e.reason,
+                    });
                 }
                 runs.push(Vec::new());
             }
@@ -110,7 +126,9 @@ pub fn parse(
                         caption = Some(c);
                     }
                     runs.push(Vec::new());
-                } else if !seen_body && title.is_none() && looks_like_title(line, &lines, &kinds, i)
+                } else if !seen_body
+                    && title.is_none()
+                    && looks_like_title(line, &lines, &kinds, &in_list, i)
                 {
                     title = Some(line.to_string());
                     runs.push(Vec::new());
@@ -127,7 +145,8 @@ pub fn parse(
     let joined: Vec<String> = runs.iter().flat_map(|run| join_wrapped(run)).collect();
     let (paragraphs, normalized) = drop_repeats(joined, &mut removed);
 
-    let published = text_published(lex, dates, dateline, &paragraphs, ctx);
+    let (published, date_rejected) =
+        text_published(lex, dates, dateline, date_rejected, &paragraphs, ctx);
 
     ParsedPage {
         title: title.map(|t| (t, TitleSource::Text)),
@@ -135,12 +154,41 @@ pub fn parse(
         paragraphs,
         normalized,
         published,
+        date_rejected,
         language: None,
         headlines,
         removed,
         modified: None,
         authors: Vec::new(),
         sources: None,
+    }
+}
+
+/// Lines of a text page that carry language evidence: prose lines (a
+/// sentence's length or more) first, so that a headline list before the body
+/// (title-case titles, stamps such as "17 Des 2021", where "des" is a French
+/// and Dutch function word) does not decide the page's language. The whole
+/// page when it has no prose line.
+pub(super) fn prose_sample(content: &str) -> std::borrow::Cow<'_, str> {
+    const PROSE_MIN_WORDS: usize = 12;
+    const SAMPLE_WORDS: usize = 200;
+    let mut sample = String::new();
+    let mut words = 0;
+    for line in content.lines() {
+        let n = line.split_whitespace().count();
+        if n >= PROSE_MIN_WORDS {
+            sample.push_str(line);
+            sample.push('\n');
+            words += n;
+            if words >= SAMPLE_WORDS {
+                break;
+            }
+        }
+    }
+    if sample.is_empty() {
+        content.into()
+    } else {
+        sample.into()
     }
 }
 
@@ -165,52 +213,83 @@ fn is_short_line(l: &str) -> bool {
 }
 
 /// Finds runs of "title line, date line" (or "date line, title line") pairs; a
-/// run of at least two pairs is a headline list. Marks the lines and returns the
-/// items in page order.
-fn find_headline_lists(lines: &[&str], kinds: &mut [Kind]) -> Vec<HeadlineItem> {
+/// run of at least two pairs is a headline list. Boilerplate lines ("Load
+/// more", "Indeks", "Berita Terkait") may stand between the pairs and right
+/// before or after the run: sites interleave their list with such links and
+/// head it with a label. Marks the list's lines (titles, stamps and those
+/// links) in `in_list` and returns the items in page order.
+fn find_headline_lists(
+    lines: &[&str],
+    kinds: &mut [Kind],
+    in_list: &mut [bool],
+) -> Vec<HeadlineItem> {
+    // The pairing runs over the page without its boilerplate lines.
+    let at: Vec<usize> = (0..lines.len())
+        .filter(|&i| kinds[i] != Kind::Boilerplate)
+        .collect();
     let is_title = |k: &Kind, l: &str| *k == Kind::Other && is_short_line(l);
     let is_date = |k: &Kind| matches!(k, Kind::Date(_));
-    let mut items = Vec::new();
-    let mut i = 0;
-    while i + 1 < lines.len() {
-        // Try title-first, then date-first; each needs two pairs in a row.
-        let mut matched = false;
-        for date_first in [false, true] {
-            let pair_at = |j: usize| -> bool {
-                if j + 1 >= lines.len() {
-                    return false;
-                }
-                let (t, d) = if date_first { (j + 1, j) } else { (j, j + 1) };
-                is_title(&kinds[t], lines[t]) && is_date(&kinds[d])
+    // Pairs in a row from `at[j]`, title-first or date-first.
+    let run_len = |kinds: &[Kind], mut j: usize, date_first: bool| -> usize {
+        let mut pairs = 0;
+        while j + 1 < at.len() {
+            let (t, d) = if date_first {
+                (at[j + 1], at[j])
+            } else {
+                (at[j], at[j + 1])
             };
-            let mut end = i;
-            while pair_at(end) {
-                end += 2;
-            }
-            if (end - i) / 2 >= 2 {
-                for j in (i..end).step_by(2) {
-                    let (t, d) = if date_first { (j + 1, j) } else { (j, j + 1) };
-                    let Kind::Date(found) = std::mem::replace(&mut kinds[d], Kind::HeadlineDate)
-                    else {
-                        continue;
-                    };
-                    kinds[t] = Kind::HeadlineTitle;
-                    items.push(HeadlineItem {
-                        title: lines[t].to_string(),
-                        url: None,
-                        published_at: Some(found.datetime),
-                        precision: Some(found.precision),
-                        flags: found.flags,
-                    });
-                }
-                i = end;
-                matched = true;
+            if !(is_title(&kinds[t], lines[t]) && is_date(&kinds[d])) {
                 break;
             }
+            pairs += 1;
+            j += 2;
         }
-        if !matched {
-            i += 1;
+        pairs
+    };
+    let mut items = Vec::new();
+    let mut i = 0;
+    while i + 1 < at.len() {
+        // Title-first wins; date-first only when reading the run title-first
+        // from the next line does not explain as much of it: a date line
+        // right before a title-first list (an article's date, then the
+        // sidebar) would otherwise shift every title onto the stamp above it.
+        let title_first = run_len(kinds, i, false);
+        let date_first = if title_first >= 2 {
+            false
+        } else {
+            let pairs = run_len(kinds, i, true);
+            if pairs < 2 || run_len(kinds, i + 1, false) >= pairs {
+                i += 1;
+                continue;
+            }
+            true
+        };
+        let end = i + 2 * run_len(kinds, i, date_first);
+        for j in (i..end).step_by(2) {
+            let (t, d) = if date_first {
+                (at[j + 1], at[j])
+            } else {
+                (at[j], at[j + 1])
+            };
+            let Kind::Date(stamp) = std::mem::replace(&mut kinds[d], Kind::HeadlineDate) else {
+                continue;
+            };
+            kinds[t] = Kind::HeadlineTitle;
+            // An impossible stamp still marks a list item, without a time.
+            let found = stamp.ok();
+            items.push(HeadlineItem {
+                title: lines[t].to_string(),
+                url: None,
+                published_at: found.as_ref().map(|f| f.datetime),
+                precision: found.as_ref().map(|f| f.precision),
+                flags: found.map(|f| f.flags).unwrap_or_default(),
+            });
         }
+        // The run's lines and the boilerplate around and between them.
+        let first = if i > 0 { at[i - 1] + 1 } else { 0 };
+        let last = at.get(end).copied().unwrap_or(lines.len());
+        in_list[first..last].fill(true);
+        i = end;
     }
     items
 }
@@ -266,7 +345,13 @@ fn credit_word<'a>(lex: &Lexicon, credit: &'a str) -> Option<&'a str> {
 
 /// A title is a short line before the body that does not end like a sentence,
 /// and that more text follows.
-fn looks_like_title(line: &str, lines: &[&str], kinds: &[Kind], i: usize) -> bool {
+fn looks_like_title(
+    line: &str,
+    lines: &[&str],
+    kinds: &[Kind],
+    in_list: &[bool],
+    i: usize,
+) -> bool {
     let words = line.split_whitespace().count();
     if !is_short_line(line) || words < 2 || line.ends_with(['.', ',', ';', ':']) {
         return false;
@@ -282,9 +367,10 @@ fn looks_like_title(line: &str, lines: &[&str], kinds: &[Kind], i: usize) -> boo
     lines
         .iter()
         .zip(kinds)
+        .zip(in_list)
         .skip(i + 1)
-        .find(|(_, k)| !matches!(k, Kind::Boilerplate))
-        .is_some_and(|(l, k)| match k {
+        .find(|((_, k), listed)| !matches!(k, Kind::Boilerplate) && !**listed)
+        .is_some_and(|((l, k), _)| match k {
             Kind::Date(_) => true,
             Kind::Other => char_len(l) > char_len(line),
             _ => false,
@@ -620,6 +706,107 @@ mod tests {
             join_wrapped(&["Awal kalimat", "berlanjut di sini."]).len(),
             1
         );
+    }
+
+    fn parse_text(content: &str) -> ParsedPage {
+        let lex = Lexicon::builtin();
+        let mut dates = DateParser::new(lex);
+        let ctx = DateContext {
+            reference: chrono::DateTime::parse_from_rfc3339("2025-12-31T05:15:00Z")
+                .unwrap()
+                .with_timezone(&chrono::Utc),
+            timezone: chrono_tz::Asia::Jakarta,
+            order: super::super::lang::DateOrder::Dmy,
+        };
+        parse(lex, &mut dates, content, &ctx)
+    }
+
+    #[test]
+    fn a_headline_list_may_be_interleaved_with_links() {
+        let page = parse_text(
+            "Berita Terkait\nKades Diminta Tetap Tenang\n31/12/2025, 08:59 WIB\n\
+             Load more\nHarga Minyak Datar\n31/12/2025, 08:40 WIB\nIndeks\n\
+             Emas Antam Mandek\n31/12/2025, 08:30 WIB\nSelengkapnya",
+        );
+        let titles: Vec<&str> = page.headlines.iter().map(|h| h.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            [
+                "Kades Diminta Tetap Tenang",
+                "Harga Minyak Datar",
+                "Emas Antam Mandek"
+            ]
+        );
+        assert!(page.paragraphs.is_empty(), "{:?}", page.paragraphs);
+        assert_eq!(page.removed.boilerplate_lines, 4);
+    }
+
+    #[test]
+    fn a_headline_list_inside_a_wrapped_paragraph_does_not_split_it() {
+        let page = parse_text(
+            "Pemerintah menyatakan bahwa anggaran desa tahun depan akan disesuaikan dengan\n\
+             Kades Diminta Tetap Tenang\nRabu, 31 Desember 2025 | 12:10\n\
+             Harga Minyak Datar\nRabu, 31 Desember 2025 | 12:08\n\
+             kebutuhan masing-masing daerah.",
+        );
+        assert_eq!(
+            page.paragraphs,
+            [
+                "Pemerintah menyatakan bahwa anggaran desa tahun depan akan disesuaikan dengan \
+              kebutuhan masing-masing daerah."
+            ]
+        );
+        assert_eq!(page.headlines.len(), 2);
+    }
+
+    #[test]
+    fn a_date_line_before_a_title_first_list_stays_the_article_date() {
+        let page = parse_text(
+            "Judul Berita Desa\nRabu, 31 Desember 2025 | 09:00\n\
+             Pemerintah menyatakan bahwa anggaran desa tahun depan akan disesuaikan dengan \
+             kebutuhan masing-masing daerah, kata menteri keuangan kepada wartawan di Jakarta \
+             pada hari Rabu sore setelah rapat kabinet terbatas di istana negara.\n\
+             Rabu, 31 Desember 2025 | 09:05\n\
+             Kades Diminta Tetap Tenang\nRabu, 31 Desember 2025 | 12:10\n\
+             Harga Minyak Datar\nRabu, 31 Desember 2025 | 12:08",
+        );
+        let got: Vec<(&str, String)> = page
+            .headlines
+            .iter()
+            .map(|h| (h.title.as_str(), h.published_at.unwrap().to_rfc3339()))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "Kades Diminta Tetap Tenang",
+                    "2025-12-31T12:10:00+07:00".into()
+                ),
+                ("Harga Minyak Datar", "2025-12-31T12:08:00+07:00".into())
+            ]
+        );
+        assert_eq!(
+            page.published.map(|p| p.value).as_deref(),
+            Some("2025-12-31T09:00:00+07:00")
+        );
+        assert_eq!(page.paragraphs.len(), 1);
+        // A list that really is date-first still reads date-first.
+        let page = parse_text(
+            "Rabu, 31 Desember 2025 | 12:10\nKades Diminta Tetap Tenang\n\
+             Rabu, 31 Desember 2025 | 12:08\nHarga Minyak Datar\n\
+             Pemerintah menyatakan bahwa anggaran desa tahun depan akan disesuaikan.",
+        );
+        let titles: Vec<&str> = page.headlines.iter().map(|h| h.title.as_str()).collect();
+        assert_eq!(titles, ["Kades Diminta Tetap Tenang", "Harga Minyak Datar"]);
+    }
+
+    #[test]
+    fn language_evidence_comes_from_prose_lines() {
+        let content = "Judul Satu\n17 Des 2021 05:30\nIni adalah kalimat panjang yang \
+                       menjadi paragraf pertama dari badan berita hari ini.";
+        let sample = prose_sample(content);
+        assert!(sample.starts_with("Ini adalah"), "{sample}");
+        assert_eq!(prose_sample("Judul\nBaris"), "Judul\nBaris");
     }
 
     #[test]

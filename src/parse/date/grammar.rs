@@ -6,30 +6,47 @@
 //!
 //! ```text
 //! date     := [weekday [,|.]] core [sep* time] [zone]
-//!           | weekday "(" d "/" m ")"                    -- Jumat (8/10): no year
+//!           | weekday "(" d "/" m ["/" year] ")" [sep* time] [zone]
+//!                                                         -- Jumat (8/10), Rabu (31/12/2025) 08:59
 //! core     := d month [,] [year]                          -- 31 Desember 2025
 //!           | month d [,] [year]                          -- December 31, 2025
 //!           | n "/" n ["/" year]                          -- 02/11/2023 (order per language)
 //!           | year "-" m "-" d ["T"]                      -- 2023-11-02
 //! time     := [filler] hh (":"|".") mm [(":"|".") ss] [am|pm]
 //! zone     := WIB | WITA | UTC | … | +07:00 | GMT+7
+//!
+//! -- whole stamp lines of text pages only (DateParser::parse_stamp):
+//! relative := n unit after                                -- 2 jam lalu, 3 hours ago
+//!           | day-word [sep* time] [zone]                 -- kemarin, Yesterday at 9:05 PM
+//! time-only:= [filler] time zone | filler time            -- 14:32 WIB, pukul 14.32
 //! ```
 //!
 //! Words come from the language data, so adding a language adds its words without
 //! touching this file. The result is resolved to an offset: an explicit zone on the
 //! page wins, then the zone the caller supplies (site config, event, language
-//! default, UTC, in that order, chosen by the caller).
+//! default, UTC, in that order, chosen by the caller). Relative stamps count back
+//! from the fetch time; a time alone falls on the fetch's day. Numbers are kept
+//! as printed until resolving, which rejects, with a reason, a year outside
+//! 1995..=the fetch's year + 1, a day the calendar lacks and an impossible time,
+//! instead of reading a shorter, wrong date out of them.
 
 use chrono::{
-    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Weekday,
+    DateTime, Datelike, FixedOffset, NaiveDate, NaiveDateTime, NaiveTime, TimeZone, Timelike,
+    Weekday,
 };
 use chrono_tz::Tz;
 
-use crate::event::{DateFlag, Precision};
-use crate::parse::lang::{DateOrder, DateWord, Lexicon};
+use crate::event::{DateFlag, DateRejection, Precision};
+use crate::parse::lang::{DateOrder, DateWord, Lexicon, RelativeWords};
 
 /// How far back a year is inferred for dates printed without one.
 const MAX_YEARS_BACK: i32 = 7;
+/// No news page was published before the web had news sites; an earlier year
+/// is history quoted in the text or a broken template, not a publication date.
+const MIN_YEAR: i32 = 1995;
+/// A time of day later than the fetch by more than this is taken for the day
+/// before: a site's clock may run a little ahead of the crawler's.
+const TIME_ONLY_SKEW_SECS: i64 = 3_600;
 
 /// What the caller knows about the page, used to complete partial dates.
 #[derive(Debug, Clone, Copy)]
@@ -48,6 +65,14 @@ pub struct FoundDate {
     pub datetime: DateTime<FixedOffset>,
     pub precision: Precision,
     pub flags: Vec<DateFlag>,
+    /// Byte range of the matched text in the input.
+    pub span: std::ops::Range<usize>,
+}
+
+/// Text that reads as a date but cannot be one (`31 Desember 99999`, `25:10`).
+#[derive(Debug, Clone, PartialEq)]
+pub struct DateRejected {
+    pub reason: DateRejection,
     /// Byte range of the matched text in the input.
     pub span: std::ops::Range<usize>,
 }
@@ -144,9 +169,25 @@ fn tokenize(s: &str, lex: &Lexicon, out: &mut Vec<Token>) {
 /// Hour, minute and (when printed) second.
 type Hms = (u32, u32, Option<u32>);
 
-/// The parts of a date before it is resolved.
+/// What a date is counted from.
+#[derive(Debug, Default, Clone, Copy, PartialEq)]
+enum Anchor {
+    /// A calendar date (day, month, perhaps a year).
+    #[default]
+    Calendar,
+    /// So many seconds before the fetch: "2 jam lalu", "3 hours ago".
+    Ago(u32),
+    /// A day counted from the fetch's day: "kemarin" (-1), "today" (0).
+    Day(i32),
+    /// A time of day alone: "14:32 WIB".
+    TimeOnly,
+}
+
+/// The parts of a date before it is resolved. The numbers are as printed,
+/// even when out of range, so that resolving can say what is wrong.
 #[derive(Debug, Default, Clone, Copy)]
 struct Parts {
+    anchor: Anchor,
     weekday: Option<u8>,
     year: Option<i32>,
     month: u32,
@@ -160,6 +201,7 @@ struct Cursor<'a> {
     s: &'a str,
     toks: &'a [Token],
     order: DateOrder,
+    relative: &'a RelativeWords,
 }
 
 impl Cursor<'_> {
@@ -243,18 +285,25 @@ impl Cursor<'_> {
             while self.is_punct(j, &[',', '.', '،']) {
                 j += 1;
             }
-            // Jumat (8/10): day/month in parentheses, no year.
+            // Jumat (8/10), Rabu (31/12/2025) 08:59: day/month in
+            // parentheses, perhaps a year, perhaps a time after them.
             if self.is_punct(j, &['(']) {
-                if let (Some((a, _)), Some('/'), Some((b, _)), Some(')')) = (
-                    self.num(j + 1),
-                    self.punct(j + 2),
-                    self.num(j + 3),
-                    self.punct(j + 4),
-                ) {
+                if let (Some((a, _)), Some('/'), Some((b, _))) =
+                    (self.num(j + 1), self.punct(j + 2), self.num(j + 3))
+                {
                     let (day, month) = self.day_month(a, b)?;
                     p.day = day;
                     p.month = month;
-                    return Some((p, j + 5));
+                    let mut k = j + 4;
+                    if self.is_punct(k, &['/']) {
+                        p.year = Some(self.numeric_year(k + 1)?);
+                        k += 2;
+                    }
+                    if !self.is_punct(k, &[')']) {
+                        return None;
+                    }
+                    let end = self.time_and_zone(k + 1, &mut p);
+                    return Some((p, end));
                 }
                 return None;
             }
@@ -264,12 +313,15 @@ impl Cursor<'_> {
         Some((p, j))
     }
 
+    /// Day and month from two numbers in the language's order, or in the
+    /// other order when only that one is a date (`31/12` on an English page).
     fn day_month(&self, a: u32, b: u32) -> Option<(u32, u32)> {
-        let (d, m) = match self.order {
-            DateOrder::Dmy => (a, b),
-            DateOrder::Mdy => (b, a),
+        let valid = |(d, m): (u32, u32)| (1..=31).contains(&d) && (1..=12).contains(&m);
+        let (first, other) = match self.order {
+            DateOrder::Dmy => ((a, b), (b, a)),
+            DateOrder::Mdy => ((b, a), (a, b)),
         };
-        ((1..=31).contains(&d) && (1..=12).contains(&m)).then_some((d, m))
+        [first, other].into_iter().find(|&dm| valid(dm))
     }
 
     fn year_at(&self, i: usize) -> Option<i32> {
@@ -277,6 +329,35 @@ impl Cursor<'_> {
         match digits {
             4 if (1900..=2200).contains(&v) => Some(v as i32),
             _ => None,
+        }
+    }
+
+    /// A year in the year slot after a day and month, as printed: four digits,
+    /// or any number of three or more digits and a glued minus sign
+    /// (`99999`, `-2025`, `0000`), which resolving then rejects with a reason
+    /// instead of reading the date without its year. Returns the year and the
+    /// index after it.
+    fn year_slot(&self, i: usize) -> Option<(i32, usize)> {
+        if let Some(y) = self.year_at(i) {
+            return Some((y, i + 1));
+        }
+        let (sign, at) = if self.is_punct(i, &['-', '−']) && self.adjacent(i) {
+            (-1, i + 1)
+        } else {
+            (1, i)
+        };
+        let (v, digits) = self.num(at)?;
+        (digits >= 3).then(|| (sign * v.min(i32::MAX as u32) as i32, at + 1))
+    }
+
+    /// The year of an all-numeric date: two digits (expanded), four, or five
+    /// and more, kept as printed for resolving to reject (`02/11/99999`).
+    fn numeric_year(&self, i: usize) -> Option<i32> {
+        let (y, digits) = self.num(i)?;
+        match digits {
+            2 => Some(expand_two_digit_year(y)),
+            1 | 3 => None,
+            _ => Some(y.min(i32::MAX as u32) as i32),
         }
     }
 
@@ -290,18 +371,18 @@ impl Cursor<'_> {
                 p.day = d;
                 p.month = m as u32;
                 let mut j = self.same_month_after(month_at, m) + 1;
-                if self.is_punct(j, &['.']) && self.year_at(j + 1).is_some() {
+                if self.is_punct(j, &['.']) && self.year_slot(j + 1).is_some() {
                     j += 1; // "31 Des. 2025"
                 }
-                if self.is_punct(j, &[',']) && self.year_at(j + 1).is_some() {
+                if self.is_punct(j, &[',']) && self.year_slot(j + 1).is_some() {
                     j += 1;
                 }
-                if self.year_at(self.one_filler(j)).is_some() {
+                if self.year_slot(self.one_filler(j)).is_some() {
                     j = self.one_filler(j);
                 }
-                if let Some(y) = self.year_at(j) {
+                if let Some((y, after)) = self.year_slot(j) {
                     p.year = Some(y);
-                    j += 1;
+                    j = after;
                 }
                 return Some(j);
             }
@@ -321,12 +402,12 @@ impl Cursor<'_> {
                 {
                     j += 1;
                 }
-                if self.is_punct(j, &[',']) && self.year_at(j + 1).is_some() {
+                if self.is_punct(j, &[',']) && self.year_slot(j + 1).is_some() {
                     j += 1;
                 }
-                if let Some(y) = self.year_at(j) {
+                if let Some((y, after)) = self.year_slot(j) {
                     p.year = Some(y);
-                    j += 1;
+                    j = after;
                 }
                 return Some(j);
             }
@@ -383,7 +464,7 @@ impl Cursor<'_> {
         // 02/11/2023, 2.11.2023, 02-11-2023
         if let (Some((a, ad)), Some(sep)) = (self.num(i), self.punct(i + 1)) {
             if ad <= 2 && matches!(sep, '/' | '-' | '.') && self.adjacent(i) {
-                if let (Some((b, bd)), Some(sep2), Some((y, yd))) =
+                if let (Some((b, bd)), Some(sep2), Some((_, yd))) =
                     (self.num(i + 2), self.punct(i + 3), self.num(i + 4))
                 {
                     // German and Central European print "4. 2. 2022" with a
@@ -401,11 +482,7 @@ impl Cursor<'_> {
                         } else {
                             self.day_month(a, b)?
                         };
-                        let year = match yd {
-                            4 => y as i32,
-                            2 => expand_two_digit_year(y),
-                            _ => return None,
-                        };
+                        let year = self.numeric_year(i + 4)?;
                         p.day = d;
                         p.month = m;
                         p.year = Some(year);
@@ -448,15 +525,19 @@ impl Cursor<'_> {
             return None;
         }
         let (m, md) = self.num(i + 2)?;
-        if md != 2 || h > 23 || m > 59 {
+        // An impossible time with a colon ("25:10") is still a time, for
+        // resolving to reject; with a dot ("45.50") it is more likely a number.
+        if md != 2 || (sep == '.' && (h > 23 || m > 59)) {
             return None;
         }
         let mut j = i + 3;
         let mut sec = None;
         if self.punct(j) == Some(sep) && self.adjacent(i + 2) && self.adjacent(j) {
             if let Some((s, 2)) = self.num(j + 1) {
-                if s <= 60 {
-                    sec = Some(s.min(59));
+                // A leap second reads as :59; other impossible seconds after
+                // a colon stay for resolving to reject.
+                if s <= 60 || sep == ':' {
+                    sec = Some(if s == 60 { 59 } else { s });
                     j += 2;
                 }
             }
@@ -498,6 +579,64 @@ impl Cursor<'_> {
             _ => {}
         }
         Some(((hour, m, sec), j))
+    }
+
+    /// A stamp relative to the fetch: `N unit after` ("2 jam lalu", "45 menit
+    /// yang lalu", "3 hours ago"), or a day phrase ("kemarin", "yesterday",
+    /// "hari ini") with perhaps a time ("Kemarin, 14:32").
+    fn relative(&self, i: usize) -> Option<(Parts, usize)> {
+        let mut p = Parts::default();
+        if let Some((n, digits)) = self.num(i) {
+            let unit = self.relative.unit(self.text(i + 1))?;
+            let end = self.phrase(i + 2, self.relative.after())?;
+            if digits > 4 || n == 0 {
+                return None;
+            }
+            p.anchor = Anchor::Ago(n.checked_mul(unit)?);
+            return Some((p, end));
+        }
+        let (end, days) = self
+            .relative
+            .days()
+            .iter()
+            .filter_map(|(words, days)| Some((self.phrase(i, std::slice::from_ref(words))?, *days)))
+            .max_by_key(|(end, _)| *end)?;
+        p.anchor = Anchor::Day(days);
+        let end = self.time_and_zone(end, &mut p);
+        Some((p, end))
+    }
+
+    /// Past the longest of `phrases` (folded words) that starts at token `i`.
+    fn phrase(&self, i: usize, phrases: &[Vec<String>]) -> Option<usize> {
+        phrases
+            .iter()
+            .filter(|words| {
+                words.iter().enumerate().all(|(k, w)| {
+                    matches!(self.toks.get(i + k).map(|t| t.kind), Some(Tok::Word(_)))
+                        && crate::parse::lang::fold_word(self.text(i + k)) == *w
+                })
+            })
+            .map(|words| i + words.len())
+            .max()
+    }
+
+    /// A time of day alone ("14:32 WIB", "pukul 14.32"): it needs a zone, or
+    /// a word such as "pukul" before it (`introduced`), to be a stamp rather
+    /// than any number pair.
+    fn time_only(&self, i: usize, introduced: bool) -> Option<(Parts, usize)> {
+        let (t, mut j) = self.time(i)?;
+        let mut p = Parts {
+            anchor: Anchor::TimeOnly,
+            time: Some(t),
+            ..Parts::default()
+        };
+        if let Some((zone, after)) = self.zone(j) {
+            p.zone = Some(zone);
+            j = after;
+        } else if !introduced {
+            return None;
+        }
+        Some((p, j))
     }
 
     fn zone(&self, i: usize) -> Option<(FixedOffset, usize)> {
@@ -553,11 +692,37 @@ impl<'a> DateParser<'a> {
         }
     }
 
-    /// Parses `s` when the whole string is a date: only filler words, punctuation
-    /// and a date may appear. Used to recognise date lines.
+    /// Parses `s` when the whole string is a calendar date: only filler words,
+    /// punctuation and a date may appear. Used to recognise date lines.
     pub fn parse_line(&mut self, s: &str, ctx: &DateContext) -> Option<FoundDate> {
-        // Date lines are short and contain a digit; skip everything else cheaply.
-        if s.len() > 120 || !s.bytes().any(|b| b.is_ascii_digit()) || !self.may_start_date(s) {
+        self.parse_whole(s, ctx, false)?.ok()
+    }
+
+    /// A stamp line of a text page: [`Self::parse_line`], also for a line
+    /// that is a date in form but not in fact (`31 Desember 99999`, `25:10
+    /// WIB`), which is still a stamp (never body text, never joined to its
+    /// neighbours) and says why it gave no date; and also stamps counted from
+    /// the fetch ("2 jam lalu", "kemarin") or a time alone ("14:32 WIB"),
+    /// which sidebars print. An HTML page's lines go through
+    /// [`Self::parse_line`]: there such stamps belong to comments and
+    /// widgets, not to the article.
+    pub fn parse_stamp(
+        &mut self,
+        s: &str,
+        ctx: &DateContext,
+    ) -> Option<Result<FoundDate, DateRejected>> {
+        self.parse_whole(s, ctx, true)
+    }
+
+    fn parse_whole(
+        &mut self,
+        s: &str,
+        ctx: &DateContext,
+        counted_from_fetch: bool,
+    ) -> Option<Result<FoundDate, DateRejected>> {
+        // Date lines are short and contain a digit (or open with a day word
+        // such as "kemarin"); skip everything else cheaply.
+        if s.len() > 120 || !self.may_start_date(s) {
             return None;
         }
         tokenize(s, self.lex, &mut self.toks);
@@ -565,13 +730,20 @@ impl<'a> DateParser<'a> {
             s,
             toks: &self.toks,
             order: ctx.order,
+            relative: self.lex.relative(),
         };
         let mut i = 0;
         while cur.is_punct(i, &['|', '-', '•', '(', '[', ':']) {
             i += 1;
         }
         let start = cur.skip_filler(i);
-        let (parts, end) = cur.date(start)?;
+        let (parts, end) = cur.date(start).or_else(|| {
+            if !counted_from_fetch {
+                return None;
+            }
+            cur.relative(start)
+                .or_else(|| cur.time_only(start, start > i))
+        })?;
         // The remainder may only be closing punctuation.
         let mut j = end;
         while cur.is_punct(j, &[')', ']', '|', '.', ',', '-']) {
@@ -581,12 +753,13 @@ impl<'a> DateParser<'a> {
             return None;
         }
         let span = self.toks[start].start..self.toks[end - 1].end;
-        resolve(parts, span, ctx)
+        Some(resolve(parts, span, ctx))
     }
 
     /// Whether the line's first word could open a date line: a digit, a
-    /// punctuation mark, or a date word (weekday, month, filler). Most lines fail
-    /// this, which spares tokenizing them.
+    /// punctuation mark, a date word (weekday, month, filler), or a day named
+    /// relative to the fetch ("kemarin"). Most lines fail this, which spares
+    /// tokenizing them.
     fn may_start_date(&self, s: &str) -> bool {
         let s = s.trim_start();
         match s.chars().next() {
@@ -594,16 +767,19 @@ impl<'a> DateParser<'a> {
                 let end = s
                     .find(|c: char| !(c.is_alphabetic() || c == '\'' || c == '’'))
                     .unwrap_or(s.len());
-                self.lex.date_word_raw(&s[..end]).is_some()
+                let first = &s[..end];
+                (self.lex.date_word_raw(first).is_some() && s.bytes().any(|b| b.is_ascii_digit()))
+                    || self.lex.relative().opens_day(first)
             }
-            Some(_) => true,
+            Some(_) => s.bytes().any(|b| b.is_ascii_digit()),
             None => false,
         }
     }
 
     /// Finds the first date expression anywhere in `s` that has at least a day and
     /// a month and is anchored by a year or a weekday (so "8/10" alone in running
-    /// text is not taken for a date).
+    /// text is not taken for a date). Dates that cannot be (a year out of
+    /// range, an impossible time) are passed over.
     pub fn find_first(&mut self, s: &str, ctx: &DateContext) -> Option<FoundDate> {
         if !s.bytes().any(|b| b.is_ascii_digit()) {
             return None;
@@ -613,6 +789,7 @@ impl<'a> DateParser<'a> {
             s,
             toks: &self.toks,
             order: ctx.order,
+            relative: self.lex.relative(),
         };
         for i in 0..self.toks.len() {
             let plausible_start = match self.toks[i].kind {
@@ -628,7 +805,7 @@ impl<'a> DateParser<'a> {
                     continue;
                 }
                 let span = self.toks[i].start..self.toks[end - 1].end;
-                if let Some(found) = resolve(parts, span, ctx) {
+                if let Ok(found) = resolve(parts, span, ctx) {
                     return Some(found);
                 }
             }
@@ -638,30 +815,95 @@ impl<'a> DateParser<'a> {
 }
 
 /// Completes and checks the parts: infers a missing year, flags a weekday that
-/// does not match, applies the zone.
-fn resolve(p: Parts, span: std::ops::Range<usize>, ctx: &DateContext) -> Option<FoundDate> {
+/// does not match, applies the zone; counts relative stamps back from the
+/// fetch. A year outside [`MIN_YEAR`]..=the fetch's year + 1, a day the
+/// calendar lacks and a time that does not exist are rejected with the
+/// reason, never read as something less precise.
+fn resolve(
+    p: Parts,
+    span: std::ops::Range<usize>,
+    ctx: &DateContext,
+) -> Result<FoundDate, DateRejected> {
+    let reject = |reason| DateRejected {
+        reason,
+        span: span.clone(),
+    };
     let mut flags = Vec::new();
-    let reference_local = ctx.reference.with_timezone(&ctx.timezone).date_naive();
-    let date = match p.year {
-        Some(y) => NaiveDate::from_ymd_opt(y, p.month, p.day)?,
-        None => {
-            flags.push(DateFlag::YearInferred);
-            infer_year(p.month, p.day, p.weekday, reference_local)?
+    // The fetch's local day and time, in the zone the page printed if any.
+    let reference_local = match p.zone {
+        Some(off) => ctx.reference.with_timezone(&off).naive_local(),
+        None => ctx.reference.with_timezone(&ctx.timezone).naive_local(),
+    };
+    let date = match p.anchor {
+        Anchor::Ago(secs) if secs < 86_400 => {
+            // Minutes and hours ago: an instant, as precise as a minute.
+            let at = ctx.reference - chrono::Duration::seconds(secs as i64);
+            let at = at.with_timezone(&ctx.timezone).fixed_offset();
+            let into_minute = chrono::Duration::seconds(at.second() as i64)
+                + chrono::Duration::nanoseconds(at.nanosecond() as i64);
+            return Ok(FoundDate {
+                datetime: at - into_minute,
+                precision: Precision::Minute,
+                flags: vec![DateFlag::Relative],
+                span,
+            });
         }
+        Anchor::Ago(secs) => {
+            flags.push(DateFlag::Relative);
+            reference_local.date() - chrono::Duration::days((secs / 86_400) as i64)
+        }
+        Anchor::Day(days) => {
+            flags.push(DateFlag::Relative);
+            reference_local.date() + chrono::Duration::days(days as i64)
+        }
+        Anchor::TimeOnly => {
+            flags.push(DateFlag::DateInferred);
+            let (h, m, s) = p.time.unwrap_or_default();
+            let time = NaiveTime::from_hms_opt(h, m, s.unwrap_or(0))
+                .ok_or(reject(DateRejection::ImpossibleTime))?;
+            let ahead = (time - reference_local.time()).num_seconds();
+            if ahead > TIME_ONLY_SKEW_SECS {
+                reference_local.date() - chrono::Duration::days(1)
+            } else {
+                reference_local.date()
+            }
+        }
+        Anchor::Calendar => match p.year {
+            Some(y) => {
+                let latest = reference_local.year() + 1;
+                if !(MIN_YEAR..=latest).contains(&y) {
+                    return Err(reject(DateRejection::YearOutOfRange));
+                }
+                NaiveDate::from_ymd_opt(y, p.month, p.day)
+                    .ok_or(reject(DateRejection::ImpossibleDate))?
+            }
+            None => {
+                flags.push(DateFlag::YearInferred);
+                infer_year(p.month, p.day, p.weekday, reference_local.date())
+                    .ok_or(reject(DateRejection::ImpossibleDate))?
+            }
+        },
     };
     if let Some(wd) = p.weekday {
         if date.weekday().num_days_from_monday() != wd as u32 {
             flags.push(DateFlag::WeekdayMismatch);
         }
     }
+    let impossible = || reject(DateRejection::ImpossibleTime);
     let (time, precision) = match p.time {
-        Some((h, m, Some(s))) => (NaiveTime::from_hms_opt(h, m, s)?, Precision::Second),
-        Some((h, m, None)) => (NaiveTime::from_hms_opt(h, m, 0)?, Precision::Minute),
+        Some((h, m, Some(s))) => (
+            NaiveTime::from_hms_opt(h, m, s).ok_or_else(impossible)?,
+            Precision::Second,
+        ),
+        Some((h, m, None)) => (
+            NaiveTime::from_hms_opt(h, m, 0).ok_or_else(impossible)?,
+            Precision::Minute,
+        ),
         None => (NaiveTime::MIN, Precision::Day),
     };
     let naive = NaiveDateTime::new(date, time);
     let datetime = match p.zone {
-        Some(off) => off.from_local_datetime(&naive).single()?,
+        Some(off) => off.from_local_datetime(&naive).single(),
         None => ctx
             .timezone
             .from_local_datetime(&naive)
@@ -672,10 +914,11 @@ fn resolve(p: Parts, span: std::ops::Range<usize>, ctx: &DateContext) -> Option<
                 ctx.timezone
                     .from_local_datetime(&(naive + chrono::Duration::hours(1)))
                     .earliest()
-            })?
-            .fixed_offset(),
-    };
-    Some(FoundDate {
+            })
+            .map(|t| t.fixed_offset()),
+    }
+    .ok_or_else(impossible)?;
+    Ok(FoundDate {
         datetime,
         precision,
         flags,
@@ -693,6 +936,7 @@ fn infer_year(
 ) -> Option<NaiveDate> {
     (0..=MAX_YEARS_BACK)
         .map(|back| reference.year() - back)
+        .filter(|y| *y >= MIN_YEAR)
         .filter_map(|y| NaiveDate::from_ymd_opt(y, month, day))
         .filter(|d| *d <= reference)
         .find(|d| {
@@ -873,6 +1117,181 @@ mod tests {
         ] {
             assert!(line(s).is_none(), "{s:?} parsed as a date");
         }
+    }
+
+    /// A date as the tests compare it: value, precision, flags.
+    type Read = (String, Precision, Vec<DateFlag>);
+
+    fn stamp(s: &str) -> Option<Result<Read, DateRejection>> {
+        let mut p = DateParser::new(Lexicon::builtin());
+        p.parse_stamp(s, &ctx(DateOrder::Dmy)).map(|r| {
+            r.map(|f| (rfc3339(&f.datetime), f.precision, f.flags))
+                .map_err(|e| e.reason)
+        })
+    }
+
+    #[test]
+    fn stamps_relative_to_the_fetch() {
+        // The fetch: 2025-12-31T05:15:00Z = 12:15 WIB.
+        use DateFlag::Relative;
+        for (s, want, precision) in [
+            ("2 jam lalu", "2025-12-31T10:15:00+07:00", Precision::Minute),
+            (
+                "45 menit yang lalu",
+                "2025-12-31T11:30:00+07:00",
+                Precision::Minute,
+            ),
+            (
+                "3 hours ago",
+                "2025-12-31T09:15:00+07:00",
+                Precision::Minute,
+            ),
+            (
+                "1 minute ago",
+                "2025-12-31T12:14:00+07:00",
+                Precision::Minute,
+            ),
+            ("3 hari lalu", "2025-12-28T00:00:00+07:00", Precision::Day),
+            ("kemarin", "2025-12-30T00:00:00+07:00", Precision::Day),
+            ("Yesterday", "2025-12-30T00:00:00+07:00", Precision::Day),
+            (
+                "Kemarin, 14:32",
+                "2025-12-30T14:32:00+07:00",
+                Precision::Minute,
+            ),
+            (
+                "Yesterday at 9:05 PM",
+                "2025-12-30T21:05:00+07:00",
+                Precision::Minute,
+            ),
+            (
+                "Hari ini, 08:00 WIB",
+                "2025-12-31T08:00:00+07:00",
+                Precision::Minute,
+            ),
+        ] {
+            assert_eq!(
+                stamp(s),
+                Some(Ok((want.to_string(), precision, vec![Relative]))),
+                "{s:?}"
+            );
+        }
+        // Only whole stamps: a sentence that starts like one is text.
+        for s in [
+            "2 jam lalu polisi datang",
+            "jam lalu",
+            "2 jam",
+            "Kemarin sore hujan",
+            "0 jam lalu",
+        ] {
+            assert_eq!(stamp(s), None, "{s:?}");
+        }
+        // Not in running text either.
+        let mut p = DateParser::new(Lexicon::builtin());
+        assert!(p
+            .find_first("Dua hari lalu, 2 jam lalu, kemarin", &ctx(DateOrder::Dmy))
+            .is_none());
+    }
+
+    #[test]
+    fn a_time_alone_is_a_stamp_of_the_fetch_day() {
+        use DateFlag::DateInferred;
+        let today = |t: &str| Some(Ok((t.to_string(), Precision::Minute, vec![DateInferred])));
+        assert_eq!(stamp("11:50 WIB"), today("2025-12-31T11:50:00+07:00"));
+        assert_eq!(stamp("pukul 12.40"), today("2025-12-31T12:40:00+07:00"));
+        // Later than the fetch by more than the clock skew: the day before.
+        assert_eq!(stamp("14:32 WIB"), today("2025-12-30T14:32:00+07:00"));
+        // In the zone it prints: 14:32 WITA is 13:32 WIB.
+        assert_eq!(stamp("12:50 WITA"), today("2025-12-31T12:50:00+08:00"));
+        // A bare number pair is no stamp.
+        assert_eq!(stamp("12:10"), None);
+        assert_eq!(stamp("2:1"), None);
+    }
+
+    #[test]
+    fn weekday_with_a_numeric_date_and_a_time() {
+        for s in [
+            "Rabu, 31/12/2025 08:59",
+            "Rabu, 31/12/2025 - 08:59 WIB",
+            "Rabu (31/12/2025) 08:59 WIB",
+            "Rabu (31/12/2025), 08:59",
+        ] {
+            assert_eq!(at(s), "2025-12-31T08:59:00+07:00", "{s:?}");
+        }
+        // Day/month only in parentheses, as before.
+        assert_eq!(at("Jumat (8/10)"), "2021-10-08T00:00:00+07:00");
+    }
+
+    #[test]
+    fn an_unambiguous_day_first_date_on_a_month_first_page() {
+        let mut p = DateParser::new(Lexicon::builtin());
+        let f = p
+            .parse_line("31/12/2025, 08:59 WIB", &ctx(DateOrder::Mdy))
+            .unwrap();
+        assert_eq!(rfc3339(&f.datetime), "2025-12-31T08:59:00+07:00");
+        // Ambiguous: the page's order decides.
+        let f = p.parse_line("11/02/2023", &ctx(DateOrder::Mdy)).unwrap();
+        assert_eq!(&rfc3339(&f.datetime)[..10], "2023-11-02");
+    }
+
+    #[test]
+    fn years_outside_the_news_era_are_rejected_with_the_reason() {
+        use DateRejection::YearOutOfRange;
+        // The fetch is in 2025: 1995..=2026 is the range.
+        for s in [
+            "Rabu, 31 Desember 99999 | 12:10",
+            "Rabu, 31 Desember -2025 | 12:10",
+            "Rabu, 31 Desember 0000 | 12:10",
+            "31 Desember 1994",
+            "31 Desember 1899",
+            "1 Januari 2027",
+            "December 31, 2199",
+            "31/12/99999",
+            "31/12/0000 10:00",
+            "31/12/94",
+        ] {
+            assert_eq!(stamp(s), Some(Err(YearOutOfRange)), "{s:?}");
+            assert_eq!(line(s), None, "{s:?}");
+        }
+        assert!(line("1 Januari 1995").is_some());
+        assert!(line("31 Desember 2026").is_some());
+        // Nor is the year inferred from the weekday and day in running text.
+        let mut p = DateParser::new(Lexicon::builtin());
+        let c = ctx(DateOrder::Dmy);
+        assert!(p
+            .find_first("kata dia, Rabu, 31 Desember 99999 | 12:10.", &c)
+            .is_none());
+        // A year is never inferred before the range either.
+        let mut early = c;
+        early.reference = DateTime::parse_from_rfc3339("1996-03-01T00:00:00Z")
+            .unwrap()
+            .with_timezone(&chrono::Utc);
+        assert!(p.parse_line("Jumat (8/10)", &early).is_none());
+    }
+
+    #[test]
+    fn impossible_times_are_rejected_not_dropped_to_the_day() {
+        use DateRejection::{ImpossibleDate, ImpossibleTime};
+        for s in [
+            "Rabu, 31 Desember 2025 | 25:10",
+            "Rabu, 31 Desember 2025 | 12:75",
+            "31/12/2025 24:00",
+            "2025-12-31T23:59:61",
+            "25:10 WIB",
+        ] {
+            assert_eq!(stamp(s), Some(Err(ImpossibleTime)), "{s:?}");
+        }
+        assert_eq!(stamp("31 Februari 2025"), Some(Err(ImpossibleDate)));
+        let mut p = DateParser::new(Lexicon::builtin());
+        assert!(p
+            .find_first("Rabu, 31 Desember 2025 | 25:10", &ctx(DateOrder::Dmy))
+            .is_none());
+        // A dotted pair after a date is a number, not an impossible time.
+        assert_eq!(
+            p.find_first("Rabu, 31 Desember 2025 45.50 persen", &ctx(DateOrder::Dmy))
+                .map(|f| rfc3339(&f.datetime)),
+            Some("2025-12-31T00:00:00+07:00".to_string())
+        );
     }
 
     #[test]

@@ -26,7 +26,7 @@ pub mod visible;
 pub mod zone;
 
 pub use context::page_context;
-pub use grammar::{DateContext, DateParser, FoundDate};
+pub use grammar::{DateContext, DateParser, DateRejected, FoundDate};
 pub use machine::parse_machine_date;
 pub use published::published_from;
 pub use resolve::{html_published, metadata_date, text_published};

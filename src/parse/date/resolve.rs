@@ -14,7 +14,7 @@ use super::machine::{embedded_date, parse_machine_date};
 use super::published::published_from;
 use super::visible::{text_date, Block};
 use super::zone::in_page_zone;
-use crate::event::{DateSource, Page, Precision, Published};
+use crate::event::{DateSource, Page, Precision, Published, RejectedDate};
 use crate::parse::lang::{DateWord, Lexicon};
 
 /// A date the page's markup states, and where.
@@ -173,24 +173,32 @@ pub fn html_published(
 }
 
 /// The publication date of a text page: its first date line, or failing
-/// that a weekday-anchored date in the running text.
+/// that a weekday-anchored date in the running text. When the page's only
+/// date lines are impossible (`rejected`, the first of them), that is the
+/// answer: no date, and the rejection reported, rather than some date from
+/// the running text.
 pub fn text_published(
     lex: &Lexicon,
     dates: &mut DateParser<'_>,
     dateline: Option<(FoundDate, &str)>,
+    rejected: Option<RejectedDate>,
     paragraphs: &[String],
     ctx: &DateContext,
-) -> Option<Published> {
-    match dateline {
-        Some((d, raw)) => Some(published_from(&d, raw, DateSource::Text)),
-        None => paragraphs.iter().find_map(|p| {
-            let d = dates.find_first(p, ctx)?;
-            // In running text only a weekday-anchored date ("Jumat (8/10)")
-            // reports the news day; a bare "17 Agustus 1945" is history.
-            let raw = &p[d.span.clone()];
-            starts_with_weekday(lex, raw).then(|| published_from(&d, raw, DateSource::Text))
-        }),
+) -> (Option<Published>, Option<RejectedDate>) {
+    if let Some((d, raw)) = dateline {
+        return (Some(published_from(&d, raw, DateSource::Text)), None);
     }
+    if rejected.is_some() {
+        return (None, rejected);
+    }
+    let published = paragraphs.iter().find_map(|p| {
+        let d = dates.find_first(p, ctx)?;
+        // In running text only a weekday-anchored date ("Jumat (8/10)")
+        // reports the news day; a bare "17 Agustus 1945" is history.
+        let raw = &p[d.span.clone()];
+        starts_with_weekday(lex, raw).then(|| published_from(&d, raw, DateSource::Text))
+    });
+    (published, None)
 }
 
 fn starts_with_weekday(lex: &Lexicon, raw: &str) -> bool {
