@@ -239,6 +239,9 @@ pub fn register(input_topics: &[String]) {
     }
     counter!(PARAGRAPHS_REMOVED).absolute(0);
     counter!(BOILERPLATE_REMOVED).absolute(0);
+    for w in ["headlines", "paragraphs"] {
+        counter!(PARSE_TRUNCATED, "what" => w).absolute(0);
+    }
     for k in ["articles", "headlines"] {
         counter!(INDEX_EVICTIONS, "kind" => k).absolute(0);
         gauge!(INDEX_ENTRIES, "kind" => k).set(0.0);
