@@ -67,11 +67,15 @@ pub enum RejectCode {
     InputTooLarge,
     /// Parsing the page took more work than `parse.max_work_units` allows.
     ParseBudgetExceeded,
+    /// An output made from this input could not be serialized to JSON (a
+    /// defect in warta, never expected): the input goes to the dead-letter
+    /// topic instead of an empty record to `clean-articles`.
+    OutputUnserializable,
 }
 
 impl RejectCode {
     /// Every code, for documentation and metric pre-registration.
-    pub const ALL: [RejectCode; 17] = [
+    pub const ALL: [RejectCode; 18] = [
         RejectCode::InvalidUtf8,
         RejectCode::InvalidJson,
         RejectCode::NotAnObject,
@@ -89,6 +93,7 @@ impl RejectCode {
         RejectCode::UrlTooLong,
         RejectCode::InputTooLarge,
         RejectCode::ParseBudgetExceeded,
+        RejectCode::OutputUnserializable,
     ];
 
     /// The stable snake_case name.
@@ -111,6 +116,7 @@ impl RejectCode {
             RejectCode::UrlTooLong => "url_too_long",
             RejectCode::InputTooLarge => "input_too_large",
             RejectCode::ParseBudgetExceeded => "parse_budget_exceeded",
+            RejectCode::OutputUnserializable => "output_unserializable",
         }
     }
 }

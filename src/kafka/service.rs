@@ -43,7 +43,7 @@ use rdkafka::{ClientContext, Offset, TopicPartitionList};
 use tokio::time::Instant;
 
 use super::errors::{classify, ErrorClass, RunError};
-use super::records::{to_kafka, InputRef, OutRecord};
+use super::records::{dead_letter, to_kafka, InputRef, OutRecord};
 use super::state::{StateRecord, HEADER_INSTANCE};
 use crate::config::{Delivery, Settings};
 use crate::event::SourceRef;
@@ -658,8 +658,6 @@ impl Service {
                     timers.dedup(started.elapsed());
                     processed
                 };
-                summary.record(processed.outcome);
-                tally.add(p, &processed);
                 let headers = input_headers(m);
                 let input = InputRef {
                     topic: m.topic(),
@@ -669,7 +667,27 @@ impl Service {
                     value: m.payload().unwrap_or_default(),
                     headers: &headers,
                 };
-                outs.extend(to_kafka(&settings, &input, &processed.records));
+                let (processed, records) = match to_kafka(&settings, &input, &processed.records) {
+                    Ok(records) => (processed, records),
+                    Err(e) => {
+                        tracing::error!(code = "output_unserializable", error = %ErrorChain(&e), "an output could not be serialized; the input goes to the dead-letter topic");
+                        let rejected = output_unserializable(m);
+                        let records = rejected
+                            .records
+                            .iter()
+                            .filter_map(|r| match &r.payload {
+                                crate::pipeline::Payload::Rejected(rej) => {
+                                    Some(dead_letter(&settings, &input, rej))
+                                }
+                                _ => None,
+                            })
+                            .collect();
+                        (rejected, records)
+                    }
+                };
+                summary.record(processed.outcome);
+                tally.add(p, &processed);
+                outs.extend(records);
             }
         });
         if let Some(e) = self.deduper.take_store_error() {
@@ -912,10 +930,27 @@ fn origin(m: &OwnedMessage) -> u64 {
 }
 
 fn output_rejected(m: &OwnedMessage) -> crate::pipeline::Processed {
-    let e = crate::event::InvalidInput::new(
+    reject_input(
+        m,
         crate::event::RejectCode::OutputRejected,
         "the broker refused this input's outputs (for example, larger than message.max.bytes)",
-    );
+    )
+}
+
+fn output_unserializable(m: &OwnedMessage) -> crate::pipeline::Processed {
+    reject_input(
+        m,
+        crate::event::RejectCode::OutputUnserializable,
+        "an output made from this input could not be serialized to JSON",
+    )
+}
+
+fn reject_input(
+    m: &OwnedMessage,
+    code: crate::event::RejectCode,
+    message: &str,
+) -> crate::pipeline::Processed {
+    let e = crate::event::InvalidInput::new(code, message);
     crate::pipeline::reject(
         e,
         SourceRef::Kafka {
