@@ -250,8 +250,8 @@ pub async fn kafka(
     service
         .await
         .map_err(|_| crate::app::AppError::Run(crate::kafka::RunError::Worker))??;
-    // The bench topics are left in place: deleting them made librdkafka's
-    // metadata cache crash on tansu 0.6's answer for the deleted topics.
+    // The bench topics are left in place for inspection; the bench's own
+    // driver (lab/peers/kafka-bench.sh) deletes them between rounds.
     latencies.sort_by(f64::total_cmp);
     let q = |p: f64| {
         latencies
