@@ -27,7 +27,7 @@ use warta::parse::html::dom::{Dom, Tag};
 use warta::parse::{Parser, SiteHints};
 
 use crate::eval_html::{
-    aeb_scores, body_text, fundus_fetched_at, html_page, io, read_json, read_maybe_gz,
+    aeb_pages, aeb_scores, body_text, fundus_fetched_at, html_page, io, read_json, read_maybe_gz,
     shingle_match, EvalHtmlError,
 };
 
@@ -102,25 +102,17 @@ pub fn load(corpora: &Path) -> Result<Vec<BodyPage>, EvalHtmlError> {
 }
 
 fn aeb(dir: &Path) -> Result<Vec<BodyPage>, EvalHtmlError> {
-    let gt = read_json(&dir.join("ground-truth.json"))?;
-    let obj = gt
-        .as_object()
-        .ok_or_else(|| EvalHtmlError::Corpus("ground-truth.json is not an object".into()))?;
-    let mut ids: Vec<&String> = obj.keys().collect();
-    ids.sort();
-    let mut out = Vec::with_capacity(ids.len());
-    for id in ids {
-        let key = format!("html/{id}.html.gz");
-        out.push(BodyPage {
+    Ok(aeb_pages(dir)?
+        .into_iter()
+        .map(|(id, url, html, gold)| BodyPage {
             corpus: BodyCorpus::Aeb,
-            url: obj[id]["url"].as_str().unwrap_or_default().into(),
+            url,
             fetched_at: "2020-01-01T00:00:00Z".into(),
-            html: read_maybe_gz(&dir.join(&key))?,
-            gold: obj[id]["articleBody"].as_str().unwrap_or_default().into(),
-            key,
-        });
-    }
-    Ok(out)
+            html,
+            gold,
+            key: format!("html/{id}.html.gz"),
+        })
+        .collect())
 }
 
 /// A Fundus expectation's body: summary, then each section's headlines and
