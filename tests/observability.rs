@@ -189,17 +189,23 @@ async fn health_endpoints_follow_the_service() {
     let delta = |after: &HashMap<String, f64>, series: &str| {
         after.get(series).copied().unwrap_or(f64::NAN) - before.get(series).copied().unwrap_or(0.0)
     };
+    // Consumer lag, from librdkafka's statistics (every 500 ms here): the
+    // first report for the input partition can come after the commit, so the
+    // wait includes it.
+    let lag_series =
+        format!("warta_consumer_lag_messages{{topic=\"{prefix}raw-pages\",partition=\"0\"}}");
     let until = Instant::now() + Duration::from_secs(30);
     let after = loop {
         let m = scrape(&base).await;
         if delta(&m, &consumed) == 6.0
             && delta(&m, "warta_records_produced_total{output=\"dead_letter\"}") == 1.0
+            && m.get(&lag_series) == Some(&0.0)
         {
             break m;
         }
         assert!(
             Instant::now() < until,
-            "metrics never showed the 6 pages committed:\n{m:#?}"
+            "metrics never showed the 6 pages committed and a lag of 0:\n{m:#?}"
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
     };
@@ -223,12 +229,8 @@ async fn health_endpoints_follow_the_service() {
     assert!(text.contains("# HELP warta_pages_consumed_total Input records consumed."));
     assert!(text.contains("warta_parse_duration_seconds_bucket{le=\""));
 
-    // Consumer lag, from librdkafka's statistics (every 500 ms here): a
-    // backlog of 1,200 inputs, taken 20 per batch, shows as lag on the input
-    // partition, and the lag falls back to 0 once the backlog is consumed.
-    let lag_series =
-        format!("warta_consumer_lag_messages{{topic=\"{prefix}raw-pages\",partition=\"0\"}}");
-    assert_eq!(after.get(&lag_series), Some(&0.0), "{after:#?}");
+    // A backlog of 1,200 inputs, taken 20 per batch, shows as lag on the
+    // input partition, and the lag falls back to 0 once it is consumed.
     produce_backlog(&brokers, &format!("{prefix}raw-pages"), 200).await;
     let until = Instant::now() + Duration::from_secs(120);
     let mut max_lag = 0.0f64;
@@ -299,19 +301,16 @@ async fn prometheus_evaluates_every_dashboard_and_alert_expression() {
     let service = tokio::spawn(app.run(async {
         let _ = stopped.await;
     }));
-    produce_mixed(&brokers, &prefix).await;
 
-    // Wait until Prometheus has scraped the committed batch, twice over, so
-    // that rate() has two samples with the outputs in them.
     let query = |q: &str| {
         format!(
             "{prometheus}/api/v1/query?query={}",
             url::form_urlencoded::byte_serialize(q.as_bytes()).collect::<String>()
         )
     };
-    let until = Instant::now() + Duration::from_secs(60);
-    let wait_for = |q: &'static str, what: &'static str| {
-        let url = query(q);
+    let wait_for = |q: String, what: &'static str| {
+        let url = query(&q);
+        let until = Instant::now() + Duration::from_secs(60);
         async move {
             loop {
                 let (_, body) = get(url.clone()).await;
@@ -320,14 +319,26 @@ async fn prometheus_evaluates_every_dashboard_and_alert_expression() {
                 }
                 assert!(
                     Instant::now() < until,
-                    "Prometheus never saw {what}: {body}"
+                    "Prometheus never saw {what} ({q}): {body}"
                 );
                 tokio::time::sleep(Duration::from_millis(500)).await;
             }
         }
     };
+    // increase() of a counter whose first sample already holds the batch is
+    // 0, so Prometheus must see this instance's input counter at 0 before
+    // anything is produced (a fast machine consumes within one scrape).
     wait_for(
-        "sum(warta_records_produced_total{job=\"warta\"}) > 0 and sum(increase(warta_pages_consumed_total{job=\"warta\"}[1m])) > 0",
+        format!("warta_pages_consumed_total{{job=\"warta\",topic=\"{prefix}raw-pages\"}} == 0"),
+        "the input counter at 0",
+    )
+    .await;
+    produce_mixed(&brokers, &prefix).await;
+
+    // Wait until Prometheus has scraped the committed batch, twice over, so
+    // that rate() has two samples with the outputs in them.
+    wait_for(
+        format!("sum(warta_records_produced_total{{job=\"warta\"}}) > 0 and sum(increase(warta_pages_consumed_total{{job=\"warta\",topic=\"{prefix}raw-pages\"}}[1m])) > 0"),
         "warta's outputs",
     )
     .await;
@@ -335,7 +346,7 @@ async fn prometheus_evaluates_every_dashboard_and_alert_expression() {
     // restore has ended: its outputs are out), for the consistency window.
     produce_peer_change(&brokers, &prefix).await;
     wait_for(
-        "sum(warta_state_remote_changes_applied_total{job=\"warta\"}) > 0",
+        "sum(warta_state_remote_changes_applied_total{job=\"warta\"}) > 0".into(),
         "the peer's change applied",
     )
     .await;
