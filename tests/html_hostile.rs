@@ -120,15 +120,10 @@ fn unclosed_and_misnested_tags() {
 
 #[test]
 fn binary_garbage_labelled_as_html() {
-    // Deterministic pseudo-random bytes (xorshift), sent as raw bytes.
-    let mut x: u64 = 0x9E37_79B9_7F4A_7C15;
-    let bytes: Vec<u8> = (0..300_000)
-        .map(|_| {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            (x >> 24) as u8
-        })
+    // Pseudo-random bytes from a fixed seed, sent as raw bytes.
+    let mut rng = fastrand::Rng::with_seed(0x9E37_79B9_7F4A_7C15);
+    let bytes: Vec<u8> = std::iter::repeat_with(|| rng.u8(..))
+        .take(300_000)
         .collect();
     let page = page_json(serde_json::json!({
         "url": "https://example.id/garbage",

@@ -70,13 +70,8 @@ pelatih juara turnamen festival budaya musik seni";
 /// drawn with a fixed generator, so pages share no more than chance bigrams.
 fn page(i: usize) -> String {
     let words: Vec<&str> = WORDS.split_whitespace().collect();
-    let mut state = (i as u64 + 1).wrapping_mul(0x9e37_79b9_7f4a_7c15);
-    let mut next = || {
-        state = state
-            .wrapping_mul(6364136223846793005)
-            .wrapping_add(1442695040888963407);
-        words[((state >> 33) as usize) % words.len()]
-    };
+    let mut rng = fastrand::Rng::with_seed(i as u64);
+    let mut next = || words[rng.usize(..words.len())];
     let mut title: Vec<String> = (0..7)
         .map(|_| {
             let w = next();

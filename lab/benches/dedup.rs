@@ -31,39 +31,22 @@ const THRESHOLD: f64 = 0.5;
 /// Event time of the first article; the clock advances as articles arrive.
 const T0: u32 = 1_760_000_000;
 
-/// SplitMix64: small, fast and deterministic; statistical quality is ample here.
-struct Rng(u64);
-
-impl Rng {
-    fn next_u64(&mut self) -> u64 {
-        self.0 = self.0.wrapping_add(0x9e37_79b9_7f4a_7c15);
-        let mut z = self.0;
-        z = (z ^ (z >> 30)).wrapping_mul(0xbf58_476d_1ce4_e5b9);
-        z = (z ^ (z >> 27)).wrapping_mul(0x94d0_49bb_1331_11eb);
-        z ^ (z >> 31)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (((self.next_u64() >> 32) * n as u64) >> 32) as usize
-    }
-}
-
 struct Corpus {
     vocabulary: Vec<String>,
     /// Inverse CDF of the rank distribution, sampled at 2^20 points: drawing a
     /// word is then one table lookup instead of a `powf`.
     ranks: Vec<u16>,
-    rng: Rng,
+    rng: fastrand::Rng,
 }
 
 impl Corpus {
     fn new(seed: u64) -> Self {
-        let mut rng = Rng(seed);
+        let mut rng = fastrand::Rng::with_seed(seed);
         let vocabulary = (0..VOCABULARY)
             .map(|_| {
-                let len = 2 + rng.below(5) + rng.below(5);
+                let len = 2 + rng.usize(..5) + rng.usize(..5);
                 (0..len)
-                    .map(|_| (b'a' + rng.below(26) as u8) as char)
+                    .map(|_| (b'a' + rng.usize(..26) as u8) as char)
                     .collect()
             })
             .collect();
@@ -83,7 +66,7 @@ impl Corpus {
     }
 
     fn word_index(&mut self) -> usize {
-        self.ranks[(self.rng.next_u64() >> (64 - RANK_BITS)) as usize] as usize
+        self.ranks[(self.rng.u64(..) >> (64 - RANK_BITS)) as usize] as usize
     }
 
     fn word(&mut self) -> &str {
@@ -115,7 +98,7 @@ impl Corpus {
                 let words: Vec<String> = p
                     .split(' ')
                     .map(|w| {
-                        if self.rng.below(20) == 0 {
+                        if self.rng.usize(..20) == 0 {
                             self.word().to_owned()
                         } else {
                             w.to_owned()

@@ -134,23 +134,6 @@ pub enum EvalError {
     Index(#[from] warta::dedup::index::IndexError),
 }
 
-/// A small deterministic generator (xorshift64*), so the set is the same on every
-/// machine and run.
-struct Rng(u64);
-
-impl Rng {
-    fn next(&mut self) -> u64 {
-        self.0 ^= self.0 >> 12;
-        self.0 ^= self.0 << 25;
-        self.0 ^= self.0 >> 27;
-        self.0.wrapping_mul(0x2545_f491_4f6c_dd1d)
-    }
-
-    fn below(&mut self, n: usize) -> usize {
-        (self.next() % n.max(1) as u64) as usize
-    }
-}
-
 const INTROS: [&str; 4] = [
     "SURABAYA - Kabar ini juga menjadi perhatian warga Jawa Timur yang mengikuti perkembangannya sejak pekan lalu.",
     "MEDAN - Redaksi kami merangkum informasi berikut untuk pembaca di Sumatera Utara dan sekitarnya.",
@@ -173,11 +156,8 @@ pub fn dedup(
             need,
         });
     }
-    let mut rng = Rng(options.seed.wrapping_mul(0x9e37_79b9_7f4a_7c15) | 1);
-    for i in (1..articles.len()).rev() {
-        let j = rng.below(i + 1);
-        articles.swap(i, j);
-    }
+    let mut rng = fastrand::Rng::with_seed(options.seed);
+    rng.shuffle(&mut articles);
     let (originals, rest) = articles.split_at(options.originals);
     let negatives = &rest[..options.negatives];
     let vocabulary: Vec<&str> = originals
@@ -376,7 +356,7 @@ fn transform(
     a: &CorpusArticle,
     vocabulary: &[&str],
     titles: &[&str],
-    rng: &mut Rng,
+    rng: &mut fastrand::Rng,
 ) -> (Vec<String>, f64) {
     let words = |ps: &[String]| {
         ps.iter()
@@ -389,7 +369,7 @@ fn transform(
         Transform::OtherTemplate => 1.0,
         Transform::NewIntro => {
             let removed = ps[0].split_whitespace().count() as f64;
-            ps[0] = INTROS[rng.below(INTROS.len())].to_string();
+            ps[0] = INTROS[rng.usize(..INTROS.len())].to_string();
             1.0 - removed / total
         }
         Transform::LastCut => {
@@ -405,7 +385,7 @@ fn transform(
             for (i, p) in ps.into_iter().enumerate() {
                 out.push(p);
                 if i == 0 || i == 3 {
-                    out.push(format!("Baca juga: {}", titles[rng.below(titles.len())]));
+                    out.push(format!("Baca juga: {}", titles[rng.usize(..titles.len())]));
                 }
             }
             ps = out;
@@ -416,8 +396,8 @@ fn transform(
             for p in ps.iter_mut() {
                 let mut ws: Vec<String> = p.split_whitespace().map(str::to_string).collect();
                 for w in ws.iter_mut() {
-                    if rng.below(10) == 0 {
-                        *w = vocabulary[rng.below(vocabulary.len())].to_string();
+                    if rng.usize(..10) == 0 {
+                        *w = vocabulary[rng.usize(..vocabulary.len())].to_string();
                         edited += 1;
                     }
                 }
