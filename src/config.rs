@@ -810,13 +810,13 @@ fn validate(raw: RawConfig, problems: &mut Vec<String>) -> Settings {
             }
         });
         let language = s.language.as_deref().and_then(|l| {
-            let ok = (2..=3).contains(&l.len()) && l.chars().all(|c| c.is_ascii_lowercase());
-            if !ok {
+            let code = crate::language::code(l);
+            if code.is_none() {
                 problems.push(format!(
-                    "sites.{site:?}.language ({l:?}) must be a lowercase ISO 639 code such as \"id\""
+                    "sites.{site:?}.language ({l:?}) is not an ISO 639-1 or 639-3 code such as \"id\""
                 ));
             }
-            ok.then(|| l.to_string())
+            code
         });
         sites.insert(site.to_ascii_lowercase(), SiteHints { timezone, language });
     }
@@ -953,7 +953,7 @@ mod tests {
         let path = dir.join("w.toml");
         std::fs::write(
             &path,
-            "[sites.\"rmol.id\"]\ntimezone = \"Asia/Makassar\"\nlanguage = \"id\"\n[topics]\narticles = \"a2\"\n",
+            "[sites.\"rmol.id\"]\ntimezone = \"Asia/Makassar\"\nlanguage = \"ind\"\n[topics]\narticles = \"a2\"\n",
         )
         .unwrap();
         let s = Settings::load(Sources {
@@ -964,7 +964,17 @@ mod tests {
         assert_eq!(s.topics.articles, "a2");
         let hints = s.site("rmol.id").unwrap();
         assert_eq!(hints.timezone, Some(chrono_tz::Asia::Makassar));
+        // Published as every language code is: 639-1 where one exists.
         assert_eq!(hints.language.as_deref(), Some("id"));
+
+        std::fs::write(&path, "[sites.\"a.id\"]\nlanguage = \"indonesian\"\n").unwrap();
+        let err = Settings::load(Sources {
+            file: Some(&path),
+            env: Some(BTreeMap::new()),
+        })
+        .unwrap_err()
+        .to_string();
+        assert!(err.contains("is not an ISO 639-1 or 639-3 code"), "{err}");
     }
 
     #[test]

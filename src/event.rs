@@ -222,9 +222,11 @@ pub struct RawPage {
     /// `www.`. Headline ids are per site.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub site: Option<String>,
-    /// The page's language as a BCP 47 tag or ISO 639 code (`id`, `en-US`);
-    /// only its primary subtag is used. A value that is not one (`English`) is
-    /// ignored and the language detected, as when absent.
+    /// The page's language as a BCP 47 tag or ISO 639-1 or 639-3 code (`id`,
+    /// `en-US`, `ind`); only its primary subtag is used, and it is published as
+    /// every language is (ISO 639-1 where one exists, else 639-3). A value that
+    /// is not an ISO 639 code (`English`, `xx`) is ignored and the language
+    /// detected, as when absent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub language: Option<String>,
     /// IANA zone name (`Asia/Jakarta`) for dates the page prints without a

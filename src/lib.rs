@@ -18,6 +18,7 @@
 //!   `date` (the date grammar and every rule that picks a publication date),
 //!   `textpage` (plain-text pages), `html` (HTML pages and feeds: `dom`,
 //!   `meta`, `content`, `title`, `headlines`).
+//! - [`language`]: the language code rule every source goes through (ISO 639-1, else 639-3).
 //! - [`text`]: text normalization and hashing shared by the parser and ids.
 //! - [`dedup`]: near-duplicate fingerprints (MinHash), the bounded LSH index and
 //!   verdicts (pure); `deduper`, one instance's state with its changelog and
@@ -43,6 +44,7 @@ pub mod dedup;
 pub mod event;
 pub mod http;
 pub mod kafka;
+pub mod language;
 pub mod loadgen;
 pub mod metrics;
 pub mod parse;

@@ -353,7 +353,7 @@ impl Page {
         };
         // Only the primary subtag is a language code; a hint that is not one
         // is dropped and the language detected, as when absent.
-        let language = take_string(&mut obj, "language")?.and_then(|l| language_code(&l));
+        let language = take_string(&mut obj, "language")?.and_then(|l| crate::language::code(&l));
         let title = take_string(&mut obj, "title")?
             .map(|t| strip_controls(t).trim().to_string())
             .filter(|t| !t.is_empty());
@@ -381,14 +381,6 @@ impl Page {
             metadata,
         })
     }
-}
-
-/// The primary subtag of a BCP 47 tag or ISO 639 code (`en-US` → `en`), or
-/// `None` when it is not 2 or 3 ASCII letters.
-fn language_code(tag: &str) -> Option<String> {
-    let primary = tag.trim().split(['-', '_']).next()?;
-    ((2..=3).contains(&primary.len()) && primary.bytes().all(|b| b.is_ascii_alphabetic()))
-        .then(|| primary.to_ascii_lowercase())
 }
 
 fn json_kind(v: &Value) -> &'static str {
@@ -473,16 +465,6 @@ mod tests {
         max_future_skew_secs: 3600,
     };
 
-    #[test]
-    fn a_language_hint_keeps_its_primary_subtag_or_is_dropped() {
-        assert_eq!(language_code(" en-US ").as_deref(), Some("en"));
-        assert_eq!(language_code("ID").as_deref(), Some("id"));
-        assert_eq!(language_code("ace_ID").as_deref(), Some("ace"));
-        assert_eq!(language_code("English"), None);
-        assert_eq!(language_code("e"), None);
-        assert_eq!(language_code(""), None);
-    }
-
     fn now() -> DateTime<Utc> {
         DateTime::parse_from_rfc3339("2025-12-31T05:15:00Z")
             .unwrap()
@@ -491,6 +473,22 @@ mod tests {
 
     fn code_of(input: &[u8]) -> RejectCode {
         Page::from_bytes(input, LIMITS, now()).unwrap_err().code
+    }
+
+    #[test]
+    fn a_language_hint_is_published_by_the_one_rule_or_dropped() {
+        let language = |tag: &str| {
+            let input =
+                format!("{{\"url\":\"https://a.id/x\",\"content\":\"x\",\"language\":\"{tag}\"}}");
+            Page::from_bytes(input.as_bytes(), LIMITS, now())
+                .expect("valid")
+                .language
+        };
+        assert_eq!(language(" en-US ").as_deref(), Some("en"));
+        assert_eq!(language("IND").as_deref(), Some("id"));
+        assert_eq!(language("ace_ID").as_deref(), Some("ace"));
+        assert_eq!(language("English"), None);
+        assert_eq!(language("xx"), None);
     }
 
     #[test]

@@ -175,44 +175,10 @@ pub(crate) fn detect_language(lex: &Lexicon, content: &str) -> Option<String> {
     detect_language_whatlang(content)
 }
 
-/// whatlang's reliable guess alone, as an ISO 639-1 code where one exists.
+/// whatlang's reliable guess alone, as [`crate::language::code`] publishes it.
 pub(crate) fn detect_language_whatlang(content: &str) -> Option<String> {
     let info = whatlang::detect(crate::text::head(content, 4096))?;
     info.is_reliable()
-        .then(|| iso639_1(info.lang().code()).to_string())
-}
-
-/// ISO 639-3 (whatlang) → ISO 639-1 for the languages news crawls meet most;
-/// others keep their 3-letter code.
-fn iso639_1(code3: &str) -> &str {
-    const MAP: [(&str, &str); 24] = [
-        ("eng", "en"),
-        ("ind", "id"),
-        ("msa", "ms"),
-        ("zsm", "ms"),
-        ("jav", "jv"),
-        ("tha", "th"),
-        ("vie", "vi"),
-        ("tgl", "tl"),
-        ("cmn", "zh"),
-        ("jpn", "ja"),
-        ("kor", "ko"),
-        ("ara", "ar"),
-        ("hin", "hi"),
-        ("fra", "fr"),
-        ("deu", "de"),
-        ("spa", "es"),
-        ("por", "pt"),
-        ("ita", "it"),
-        ("nld", "nl"),
-        ("rus", "ru"),
-        ("tur", "tr"),
-        ("pol", "pl"),
-        ("ukr", "uk"),
-        ("swe", "sv"),
-    ];
-    MAP.iter()
-        .find(|(three, _)| *three == code3)
-        .map(|(_, two)| *two)
-        .unwrap_or(code3)
+        .then(|| crate::language::code(info.lang().code()))
+        .flatten()
 }

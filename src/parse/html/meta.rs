@@ -144,7 +144,7 @@ pub fn read(dom: &Dom) -> Meta {
         match dom.tag(i) {
             Tag::Html if m.language.is_none() => {
                 let lang = dom.attr(i, AttrName::Lang);
-                m.language = lang.and_then(primary_subtag);
+                m.language = lang.and_then(crate::language::code);
                 m.region = lang.and_then(region_subtag);
             }
             Tag::Meta => {
@@ -160,7 +160,7 @@ pub fn read(dom: &Dom) -> Meta {
                             m.charset.get_or_insert(cs);
                         }
                     } else if eq == "content-language" && m.language.is_none() {
-                        m.language = primary_subtag(content);
+                        m.language = crate::language::code(content);
                     }
                 }
                 if content.is_empty() {
@@ -185,7 +185,7 @@ pub fn read(dom: &Dom) -> Meta {
                     }
                     "og:type" => m.is_article |= content.eq_ignore_ascii_case("article"),
                     "og:locale" => {
-                        m.language = m.language.take().or_else(|| primary_subtag(content));
+                        m.language = m.language.take().or_else(|| crate::language::code(content));
                         if m.region.is_none() {
                             m.region = region_subtag(content);
                         }
@@ -303,22 +303,6 @@ fn in_list_or_aside(dom: &Dom, mut i: usize) -> bool {
 fn region_subtag(l: &str) -> Option<String> {
     let r = l.trim().split(['-', '_']).nth(1)?.to_ascii_lowercase();
     (r.len() == 2 && r.bytes().all(|b| b.is_ascii_lowercase())).then_some(r)
-}
-
-fn primary_subtag(s: &str) -> Option<String> {
-    let p = s
-        .trim()
-        .split(['-', '_', ',', ';', ' '])
-        .next()?
-        .to_ascii_lowercase();
-    // Withdrawn ISO 639 codes that old sites still send ("In-Id").
-    let p = match p.as_str() {
-        "in" => "id".to_string(),
-        "iw" => "he".to_string(),
-        "ji" => "yi".to_string(),
-        _ => p,
-    };
-    (p.len() >= 2 && p.len() <= 3 && p.bytes().all(|b| b.is_ascii_lowercase())).then_some(p)
 }
 
 /// Parses one JSON-LD block (leniently: raw control characters, which some
