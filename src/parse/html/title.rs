@@ -280,20 +280,14 @@ fn decode_entities(s: &str) -> String {
 /// Drops a site name appended or prepended to a title ("… | Republika Online",
 /// "KapanLagi.com: …"): a segment naming the site's domain.
 fn strip_site_name(title: &str, site: &str) -> String {
-    // The registrable name: "bisniskeuangan.kompas.com" → "kompas",
-    // "republika.co.id" → "republika".
-    let labels: Vec<&str> = site.split('.').collect();
-    let generic = [
-        "com", "co", "or", "go", "ac", "net", "org", "web", "my", "sch", "id",
-    ];
-    let name = labels
-        .iter()
-        .rev()
-        .skip(1)
-        .find(|l| !generic.contains(l))
-        .or(labels.first())
-        .map(|l| l.to_lowercase())
-        .unwrap_or_default();
+    // The registrable name, by the Public Suffix List:
+    // "bisniskeuangan.kompas.com" → "kompas", "republika.co.id" → "republika".
+    let name = psl::domain_str(site)
+        .unwrap_or(site)
+        .split('.')
+        .next()
+        .unwrap_or_default()
+        .to_lowercase();
     if name.len() < 3 {
         return title.to_string();
     }
@@ -335,6 +329,50 @@ pub fn feed_title(dom: &Dom) -> Option<String> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn the_site_name_is_the_registrable_domain_under_any_public_suffix() {
+        for (title, site, want) in [
+            (
+                "Harga Cabai Naik Lagi | Republika Online",
+                "republika.co.id",
+                "Harga Cabai Naik Lagi",
+            ),
+            (
+                "Harga Cabai Naik Lagi - Kompas.com",
+                "bisniskeuangan.kompas.com",
+                "Harga Cabai Naik Lagi",
+            ),
+            (
+                "Election results in full - BBC News",
+                "news.bbc.co.uk",
+                "Election results in full",
+            ),
+            (
+                "Gempa di Cianjur - Pemkab Cianjur",
+                "cianjurkab.go.id",
+                "Gempa di Cianjur - Pemkab Cianjur",
+            ),
+            (
+                "Banjir Rob di Pantura | Jatengprov",
+                "jatengprov.go.id",
+                "Banjir Rob di Pantura",
+            ),
+            (
+                "KapanLagi.com: Artis Baru Rilis Lagu",
+                "kapanlagi.com",
+                "Artis Baru Rilis Lagu",
+            ),
+            // A title whose tail is not the site stays whole.
+            (
+                "Tips Hemat Listrik - Bagian 2",
+                "detik.com",
+                "Tips Hemat Listrik - Bagian 2",
+            ),
+        ] {
+            assert_eq!(strip_site_name(title, site), want, "{site}");
+        }
+    }
 
     #[test]
     fn stated_titles_against_the_heading() {
