@@ -14,7 +14,7 @@ use xxhash_rust::xxh3::xxh3_64;
 use super::date::{text_published, DateContext, DateParser, DateRejected, FoundDate};
 use super::lang::Lexicon;
 use super::{HeadlineItem, ParsedPage, TitleSource};
-use crate::event::{Caption, RejectedDate, Removed};
+use crate::event::{Caption, DateFlag, RejectedDate, Removed};
 use crate::text::normalize;
 
 /// Headline titles and article titles are short; longer lines are paragraphs.
@@ -264,7 +264,39 @@ fn find_headline_lists(
             }
             true
         };
-        let end = i + 2 * run_len(kinds, i, date_first);
+        let mut end = i + 2 * run_len(kinds, i, date_first);
+        // One list is one template: its absolute stamps share one shape. A
+        // pair at either edge whose stamp breaks the shape all the others
+        // share is the text around the list (a lead-in line above a dateline,
+        // "Berikut kronologinya:" / "Sabtu, 5 November 2016"), not an item.
+        // Ages and times of day ("2 jam lalu", "Kemarin", "14:32") change form
+        // with the age inside one template, so a run with any is left whole.
+        let stamp_at = |j: usize| if date_first { at[j] } else { at[j + 1] };
+        let shapes: Option<Vec<String>> = (i..end)
+            .step_by(2)
+            .map(|j| match &kinds[stamp_at(j)] {
+                Kind::Date(Ok(f))
+                    if !f
+                        .flags
+                        .iter()
+                        .any(|g| matches!(g, DateFlag::Relative | DateFlag::DateInferred)) =>
+                {
+                    Some(stamp_shape(lines[stamp_at(j)]))
+                }
+                _ => None,
+            })
+            .collect();
+        let shapes = shapes.unwrap_or_default();
+        let n = shapes.len();
+        if n >= 3 && shapes[1..].iter().all(|s| *s == shapes[1]) && shapes[0] != shapes[1] {
+            // The first pair stays text; the list starts at the second.
+            i += 2;
+        } else if n >= 3
+            && shapes[..n - 1].iter().all(|s| *s == shapes[0])
+            && shapes[n - 1] != shapes[0]
+        {
+            end -= 2;
+        }
         for j in (i..end).step_by(2) {
             let (t, d) = if date_first {
                 (at[j + 1], at[j])
@@ -292,6 +324,31 @@ fn find_headline_lists(
         i = end;
     }
     items
+}
+
+/// A stamp line's shape: runs of digits and of letters each stand for one
+/// symbol, spaces vanish, punctuation stays ("Rabu, 31 Desember 2025 | 12:10"
+/// → "a,0a0|0:0"). The stamps of one list's template share it.
+fn stamp_shape(l: &str) -> String {
+    let mut out = String::new();
+    let mut last = ' ';
+    for c in l.chars() {
+        let class = if c.is_numeric() {
+            '0'
+        } else if c.is_alphabetic() {
+            'a'
+        } else if c.is_whitespace() {
+            last = ' ';
+            continue;
+        } else {
+            c
+        };
+        if class != last || !matches!(class, '0' | 'a') {
+            out.push(class);
+        }
+        last = class;
+    }
+    out
 }
 
 /// Splits a photo caption into text and credit: `…/Net`, `Foto: …`.
@@ -719,6 +776,44 @@ mod tests {
             order: super::super::lang::DateOrder::Dmy,
         };
         parse(lex, &mut dates, content, &ctx)
+    }
+
+    #[test]
+    fn a_lead_in_above_a_dateline_is_not_the_first_item_of_the_list_below() {
+        // A chronology: "…:" and its day, then a sidebar in another stamp
+        // style, then the chronology goes on.
+        let page = parse_text(
+            "Ribuan demonstran masih bertahan di depan Istana selepas batas waktu pukul 18.00 WIB.\n\
+             Berikut kronologi terjadinya kericuhan:\n\
+             Sabtu, 5 November 2016\n\
+             Ketua MPR Minta Massa Tenang\n\
+             Minggu, 1 Januari 2017 | 07:00\n\
+             Harga Cabai Naik Lagi\n\
+             Minggu, 1 Januari 2017 | 06:30\n\
+             Pukul 06.12 WIB, polisi mengamankan 15 orang yang diduga menjadi provokator kericuhan.",
+        );
+        let titles: Vec<&str> = page.headlines.iter().map(|h| h.title.as_str()).collect();
+        assert_eq!(
+            titles,
+            ["Ketua MPR Minta Massa Tenang", "Harga Cabai Naik Lagi"]
+        );
+        assert!(
+            page.paragraphs
+                .iter()
+                .any(|p| p == "Berikut kronologi terjadinya kericuhan:"),
+            "{:?}",
+            page.paragraphs
+        );
+    }
+
+    #[test]
+    fn a_list_of_ages_is_kept_whole_whatever_the_shapes() {
+        let page = parse_text(
+            "Kades Diminta Tetap Tenang\n5 menit lalu\n\
+             Harga Minyak Datar\n2 jam lalu\n\
+             Emas Antam Mandek\nKemarin 18:00",
+        );
+        assert_eq!(page.headlines.len(), 3, "{:?}", page.headlines);
     }
 
     #[test]
