@@ -301,12 +301,18 @@ impl Setup {
                 eprintln!("{}: {committed}/{total} committed", self.name);
                 last_print = Instant::now();
             }
-            assert!(
-                started.elapsed() < limit,
-                "{}: stalled at {committed}/{total} committed; logs in {}",
-                self.name,
-                self.dir.display()
-            );
+            if started.elapsed() >= limit {
+                // Where each instance is: blocked in a client call, or idle
+                // waiting for messages (the stacks go beside the logs).
+                for w in instances.iter() {
+                    w.dump_stacks(&self.dir);
+                }
+                panic!(
+                    "{}: stalled at {committed}/{total} committed; logs and stacks in {}",
+                    self.name,
+                    self.dir.display()
+                );
+            }
             tokio::time::sleep(Duration::from_millis(500)).await;
         }
     }
@@ -394,6 +400,36 @@ impl Warta {
             child: Some(child),
             metrics_port,
         }
+    }
+
+    /// Every thread's backtrace, by gdb when the machine has it, into
+    /// `warta-INSTANCE.stacks` beside the log; a summary on stderr.
+    fn dump_stacks(&self, dir: &Path) {
+        let Some(pid) = self.child.as_ref().map(Child::id) else {
+            return;
+        };
+        let out = Command::new("gdb")
+            .args(["-p", &pid.to_string(), "-batch", "-ex", "thread apply all bt"])
+            .output();
+        let Ok(out) = out else {
+            eprintln!("instance {}: no gdb for its stacks", self.instance);
+            return;
+        };
+        let text = String::from_utf8_lossy(&out.stdout);
+        let path = dir.join(format!("warta-{}.stacks", self.instance));
+        let _ = std::fs::write(&path, text.as_bytes());
+        // The frames of warta's own code show where its loop stands.
+        let ours: Vec<&str> = text
+            .lines()
+            .filter(|l| l.contains("warta::") || l.starts_with("Thread "))
+            .take(60)
+            .collect();
+        eprintln!(
+            "instance {} stacks ({}):\n{}",
+            self.instance,
+            path.display(),
+            ours.join("\n")
+        );
     }
 
     fn assert_alive(&mut self, dir: &Path) {

@@ -624,8 +624,10 @@ impl Service {
     /// batch is consumed again.
     async fn flush_batch(&mut self, batch: Vec<OwnedMessage>) -> Result<(), RunError> {
         self.apply_followed();
+        let started = std::time::Instant::now();
         let settings = self.settings.clone();
         let prepared = tokio::task::block_in_place(|| prepare_parallel(&settings, &batch))?;
+        let prepared_at = started.elapsed();
         let mut outs: Vec<OutRecord> = Vec::with_capacity(batch.len() * 4);
         let mut summary = Summary::default();
         let mut tally = BatchTally::default();
@@ -704,8 +706,18 @@ impl Service {
         // The batch's dedup state changes go in the same transaction as its
         // outputs and offsets, so an aborted batch leaves no state behind.
         let state = super::state::records(&self.deduper.changes());
+        let decided_at = started.elapsed();
         match self.produce_and_commit(&batch, &outs, &state).await {
             Ok(()) => {
+                tracing::debug!(
+                    records = batch.len(),
+                    outputs = outs.len(),
+                    state = state.len(),
+                    prepare_ms = prepared_at.as_millis() as u64,
+                    decide_ms = (decided_at - prepared_at).as_millis() as u64,
+                    commit_ms = (started.elapsed() - decided_at).as_millis() as u64,
+                    "batch committed"
+                );
                 self.deduper.commit();
                 metrics::state_records_written(state.len());
                 tally.committed(Utc::now());
