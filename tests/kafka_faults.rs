@@ -409,7 +409,13 @@ impl Warta {
             return;
         };
         let out = Command::new("gdb")
-            .args(["-p", &pid.to_string(), "-batch", "-ex", "thread apply all bt"])
+            .args([
+                "-p",
+                &pid.to_string(),
+                "-batch",
+                "-ex",
+                "thread apply all bt",
+            ])
             .output();
         let Ok(out) = out else {
             eprintln!("instance {}: no gdb for its stacks", self.instance);
