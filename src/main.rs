@@ -140,7 +140,11 @@ fn run(cli: Cli) -> anyhow::Result<()> {
                 .enable_all()
                 .build()
                 .context("starting the async runtime")?;
-            let stats = runtime.block_on(warta::app::run(Arc::new(settings), shutdown_signal()))?;
+            let stats = runtime.block_on(warta::app::run(Arc::new(settings), shutdown_signal()));
+            // A Kafka client call that never returned (the service replaced
+            // its producer and went on) must not hold the exit up.
+            runtime.shutdown_timeout(std::time::Duration::from_secs(5));
+            let stats = stats?;
             eprintln!(
                 "warta: {} batches_committed={} batches_aborted={}",
                 stats.summary, stats.batches_committed, stats.batches_aborted

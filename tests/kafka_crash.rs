@@ -282,9 +282,13 @@ fn read_all(brokers: &str, topics: &[String], isolation: &str) -> Vec<OutputReco
     out
 }
 
-/// Tails `topic` (`read_uncommitted`, from its end) until a record whose
-/// `warta-instance` header starts with `instance` arrives: that instance is
-/// in the middle of a batch. False after 60 s without one.
+/// Tails `topic` (`read_uncommitted`, from its end) until the first state
+/// record of one of `instance`'s batches arrives (its `warta-instance` header
+/// starts with `instance`, and none of its records came in the 50 ms before):
+/// that instance is early in writing its batch's state, one record per
+/// produce request, and has not committed. Any record of the instance would
+/// not do: the first seen may be the last of a batch, a moment before its
+/// commit, and the kill then replays nothing. False after 60 s without one.
 fn wait_for_state_record(brokers: &str, topic: &str, instance: &str) -> bool {
     let c: BaseConsumer = ClientConfig::new()
         .set("bootstrap.servers", brokers)
@@ -301,8 +305,10 @@ fn wait_for_state_record(brokers: &str, topic: &str, instance: &str) -> bool {
     }
     c.assign(&tpl).expect("assign");
     let started = Instant::now();
+    let quiet = Duration::from_millis(50);
+    let mut last_own = started;
     while started.elapsed() < Duration::from_secs(60) {
-        if let Some(Ok(m)) = c.poll(Duration::from_millis(50)) {
+        if let Some(Ok(m)) = c.poll(Duration::from_millis(10)) {
             let own = m.headers().is_some_and(|h| {
                 h.iter().any(|h| {
                     h.key == warta::kafka::state::HEADER_INSTANCE
@@ -310,7 +316,10 @@ fn wait_for_state_record(brokers: &str, topic: &str, instance: &str) -> bool {
                 })
             });
             if own {
-                return true;
+                if last_own.elapsed() >= quiet {
+                    return true;
+                }
+                last_own = Instant::now();
             }
         }
     }
@@ -389,6 +398,14 @@ async fn crash_test_with(prefix: &str, delivery: &str, extra: &[(String, String)
     let mut slow = env.clone();
     slow.push((
         "WARTA__KAFKA__PRODUCER__BATCH_NUM_MESSAGES".into(),
+        "1".into(),
+    ));
+    // And one request at a time: with librdkafka's five in flight per
+    // connection over six state partitions, a batch's state records took
+    // under the time the tail needs to see the first one, and the kill
+    // landed after the commit (no replay) in every run.
+    slow.push((
+        "WARTA__KAFKA__PRODUCER__MAX_IN_FLIGHT_REQUESTS_PER_CONNECTION".into(),
         "1".into(),
     ));
     let mut a = spawn_warta(&dir, &slow, "a", 1);

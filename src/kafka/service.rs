@@ -723,13 +723,16 @@ impl Service {
                 let code = error_code_name(&e);
                 metrics::transaction_aborted(&code);
                 tracing::warn!(code, error = %e, context, class = class.as_str(), records = batch.len(), "batch aborted; rewinding to its first offsets");
-                if settings.kafka.delivery == Delivery::ExactlyOnce {
-                    let producer = &self.producer;
+                let mut wedged = context == WEDGED;
+                if settings.kafka.delivery == Delivery::ExactlyOnce && !wedged {
+                    let producer = self.producer.clone();
                     let timeout = settings.kafka.transaction_timeout;
-                    if let Err(abort) =
-                        tokio::task::block_in_place(|| producer.abort_transaction(timeout))
-                    {
-                        tracing::warn!(error = %abort, "abort_transaction failed");
+                    match bounded(timeout, move || producer.abort_transaction(timeout)).await {
+                        Some(Ok(())) => {}
+                        Some(Err(abort)) => {
+                            tracing::warn!(error = %abort, "abort_transaction failed")
+                        }
+                        None => wedged = true,
                     }
                 }
                 self.rewind(&batch)?;
@@ -743,7 +746,17 @@ impl Service {
                         self.poison = Some((m.topic().to_string(), m.partition(), m.offset()));
                     }
                 }
-                match class {
+                if wedged {
+                    tracing::error!(
+                        timeout_ms = settings.kafka.transaction_timeout.as_millis() as u64,
+                        "the transactional producer did not return within the transaction timeout; replacing it (the new one fences the old)"
+                    );
+                }
+                match if wedged {
+                    ErrorClass::RecreateProducer
+                } else {
+                    class
+                } {
                     ErrorClass::Fatal => Err(RunError::Kafka { context, source: e }),
                     ErrorClass::RecreateProducer => {
                         self.stats.producers_recreated += 1;
@@ -833,8 +846,8 @@ impl Service {
                 .consumer
                 .group_metadata()
                 .ok_or(("reading group metadata", KafkaError::Canceled))?;
-            let producer = &self.producer;
-            tokio::task::block_in_place(|| {
+            let producer = self.producer.clone();
+            bounded(timeout, move || {
                 producer
                     .send_offsets_to_transaction(&offsets, &group, timeout)
                     .map_err(|e| ("sending offsets to the transaction", e))?;
@@ -842,6 +855,8 @@ impl Service {
                     .commit_transaction(timeout)
                     .map_err(|e| ("committing the transaction", e))
             })
+            .await
+            .unwrap_or(Err((WEDGED, KafkaError::Canceled)))
         } else {
             let consumer = &self.consumer;
             tokio::task::block_in_place(|| {
@@ -895,6 +910,29 @@ impl Service {
             }
         }
         Ok(())
+    }
+}
+
+/// The context of a transaction step whose client call did not return.
+const WEDGED: &str = "a transaction step that did not return";
+
+/// Runs a blocking transactional call on the blocking pool and waits for it
+/// at most `timeout` plus a margin; `None` when it has not returned by then.
+///
+/// librdkafka's `send_offsets_to_transaction` waits for its request to be
+/// taken up with no deadline of its own (`rd_kafka_txn_op_req(…,
+/// RD_POLL_INFINITE)`), and a coordinator killed at the wrong moment left it
+/// blocked for good (tests/kafka_faults.rs, coordinator-kill: the main
+/// thread's stack). Past the deadline the call is left behind on its thread
+/// and the producer replaced.
+async fn bounded<T: Send + 'static>(
+    timeout: Duration,
+    call: impl FnOnce() -> T + Send + 'static,
+) -> Option<T> {
+    let margin = Duration::from_secs(5).max(timeout / 4);
+    match tokio::time::timeout(timeout + margin, tokio::task::spawn_blocking(call)).await {
+        Ok(Ok(v)) => Some(v),
+        Ok(Err(_)) | Err(_) => None,
     }
 }
 
