@@ -725,13 +725,7 @@ impl<'a> DateParser<'a> {
         if s.len() > 120 || !self.may_start_date(s) {
             return None;
         }
-        tokenize(s, self.lex, &mut self.toks);
-        let cur = Cursor {
-            s,
-            toks: &self.toks,
-            order: ctx.order,
-            relative: self.lex.relative(),
-        };
+        let cur = self.cursor(s, ctx);
         let mut i = 0;
         while cur.is_punct(i, &['|', '-', '•', '(', '[', ':']) {
             i += 1;
@@ -749,10 +743,10 @@ impl<'a> DateParser<'a> {
         while cur.is_punct(j, &[')', ']', '|', '.', ',', '-']) {
             j += 1;
         }
-        if j != self.toks.len() {
+        if j != cur.toks.len() {
             return None;
         }
-        let span = self.toks[start].start..self.toks[end - 1].end;
+        let span = cur.toks[start].start..cur.toks[end - 1].end;
         Some(resolve(parts, span, ctx))
     }
 
@@ -776,6 +770,17 @@ impl<'a> DateParser<'a> {
         }
     }
 
+    /// Tokenizes `s` into this parser's buffer and returns a cursor over it.
+    fn cursor<'s>(&'s mut self, s: &'s str, ctx: &DateContext) -> Cursor<'s> {
+        tokenize(s, self.lex, &mut self.toks);
+        Cursor {
+            s,
+            toks: &self.toks,
+            order: ctx.order,
+            relative: self.lex.relative(),
+        }
+    }
+
     /// Finds the first date expression anywhere in `s` that has at least a day and
     /// a month and is anchored by a year or a weekday (so "8/10" alone in running
     /// text is not taken for a date). Dates that cannot be (a year out of
@@ -784,15 +789,9 @@ impl<'a> DateParser<'a> {
         if !s.bytes().any(|b| b.is_ascii_digit()) {
             return None;
         }
-        tokenize(s, self.lex, &mut self.toks);
-        let cur = Cursor {
-            s,
-            toks: &self.toks,
-            order: ctx.order,
-            relative: self.lex.relative(),
-        };
-        for i in 0..self.toks.len() {
-            let plausible_start = match self.toks[i].kind {
+        let cur = self.cursor(s, ctx);
+        for i in 0..cur.toks.len() {
+            let plausible_start = match cur.toks[i].kind {
                 Tok::Word(w) => matches!(w, Some(DateWord::Weekday(_) | DateWord::Month(_))),
                 Tok::Num { digits, .. } => digits <= 4,
                 Tok::Punct(_) => false,
@@ -804,7 +803,7 @@ impl<'a> DateParser<'a> {
                 if parts.year.is_none() && parts.weekday.is_none() {
                     continue;
                 }
-                let span = self.toks[i].start..self.toks[end - 1].end;
+                let span = cur.toks[i].start..cur.toks[end - 1].end;
                 if let Ok(found) = resolve(parts, span, ctx) {
                     return Some(found);
                 }
