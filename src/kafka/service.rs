@@ -396,7 +396,7 @@ where
         instance: incarnation,
         follower,
         settings: settings.clone(),
-        consumer: Arc::new(consumer),
+        consumer,
         producer,
         stats: RunStats::default(),
         backoff: settings.kafka.retry_backoff,
@@ -477,7 +477,7 @@ where
 
 struct Service {
     settings: Arc<Settings>,
-    consumer: Arc<WartaConsumer>,
+    consumer: WartaConsumer,
     producer: WartaProducer,
     deduper: Deduper,
     /// This incarnation's name, on every changelog record it writes.
@@ -555,22 +555,6 @@ impl Service {
         Ok(())
     }
 
-    /// Processes and commits one batch.
-    ///
-    /// The assignment is not paused while a slow batch runs: pausing a
-    /// partition makes librdkafka drop what it has prefetched for it, and on
-    /// resume the refetch waited out `fetch.queue.backoff.ms` (1 s) whenever the
-    /// prefetch queue had been full, so under a backlog every batch cost a
-    /// second (one 500-record batch per second: 509 pages/s exactly-once at
-    /// 8,000 offered, `warta bench kafka`). Prefetched input is bounded by
-    /// librdkafka's `queued.max.messages.kbytes` instead.
-    async fn flush(&mut self, batch: Vec<OwnedMessage>) -> Result<(), RunError> {
-        if batch.is_empty() {
-            return Ok(());
-        }
-        self.flush_batch(batch).await
-    }
-
     /// Applies the changes other instances committed that the follower has
     /// read, and measures the consistency window: from their produce time to
     /// now, when they become visible to this instance's decisions.
@@ -601,7 +585,18 @@ impl Service {
 
     /// Processes and commits one batch; on failure aborts and rewinds so the
     /// batch is consumed again.
-    async fn flush_batch(&mut self, batch: Vec<OwnedMessage>) -> Result<(), RunError> {
+    ///
+    /// The assignment is not paused while a slow batch runs: pausing a
+    /// partition makes librdkafka drop what it has prefetched for it, and on
+    /// resume the refetch waited out `fetch.queue.backoff.ms` (1 s) whenever the
+    /// prefetch queue had been full, so under a backlog every batch cost a
+    /// second (one 500-record batch per second: 509 pages/s exactly-once at
+    /// 8,000 offered, `warta bench kafka`). Prefetched input is bounded by
+    /// librdkafka's `queued.max.messages.kbytes` instead.
+    async fn flush(&mut self, batch: Vec<OwnedMessage>) -> Result<(), RunError> {
+        if batch.is_empty() {
+            return Ok(());
+        }
         self.apply_followed();
         let started = std::time::Instant::now();
         let settings = self.settings.clone();
@@ -932,6 +927,7 @@ async fn bounded<T: Send + 'static>(
     let margin = Duration::from_secs(5).max(timeout / 4);
     match tokio::time::timeout(timeout + margin, tokio::task::spawn_blocking(call)).await {
         Ok(Ok(v)) => Some(v),
+        Ok(Err(e)) if e.is_panic() => std::panic::resume_unwind(e.into_panic()),
         Ok(Err(_)) | Err(_) => None,
     }
 }
